@@ -1,0 +1,1 @@
+"""suivi: monitoring & evaluation that runs by itself."""

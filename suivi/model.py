@@ -1,0 +1,82 @@
+"""Values passed between the core's steps: raw tabs, typed tables, problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+# A tab as read: rows of cells (str, int, float, bool, datetime, date or None), header row included.
+RawTab = list[list[Any]]
+# A spreadsheet as read: tab title as the team wrote it → its rows.
+RawTabs = dict[str, RawTab]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A data problem on one cell (or one tab when cell is empty), reported, never fatal."""
+
+    project: str
+    tab: str
+    cell: str
+    value: str
+    message: str
+    blocking: bool = False  # True when the row could not be used at all
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict, for JSON and tables."""
+        return {
+            "project": self.project,
+            "tab": self.tab,
+            "cell": self.cell,
+            "value": self.value,
+            "message": self.message,
+            "blocking": self.blocking,
+        }
+
+
+PROBLEM_COLUMNS = ["project", "tab", "cell", "value", "message", "blocking"]
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a frame with stable columns, even when there are none."""
+    return pd.DataFrame([p.as_dict() for p in problems], columns=PROBLEM_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ProjectTables:
+    """One project's typed frames after cleaning, with the problems met on the way.
+
+    Every frame carries `project` and `row` (the 1-based sheet row, for A1 references)
+    besides the canonical columns of `suivi.schema.COLUMNS`. Dates are `datetime64[ns]`
+    (midnight, naive), numbers `float64`, progress a fraction in [0, 1], statuses the
+    canonical English codes (`Status`, `DeliverableStatus`) or missing.
+    """
+
+    project: str
+    activities: pd.DataFrame
+    indicators: pd.DataFrame
+    measures: pd.DataFrame
+    committees: pd.DataFrame
+    deliverables: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    # Where each tab was found: canonical tab → the title as the team wrote it.
+    tab_titles: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Email:
+    """A rendered e-mail, ready for the transport: no header value holds CR/LF."""
+
+    key: str  # exactly-once identity: kind|project|occasion|recipient
+    kind: str  # weekly_summary, owner_digest, committee_reminder, ...
+    project: str  # project code, or "*" for the portfolio
+    to: tuple[tuple[str, str], ...]  # (display name, address)
+    subject: str
+    html: str  # one-line HTML fragment, CSS inlined
+    text: str  # the real text/plain alternative
+    language: str = "fr"
+    images: tuple[tuple[str, bytes], ...] = ()  # (content id, PNG bytes), inline
+    attachments: tuple[tuple[str, bytes, str], ...] = ()  # (file name, bytes, MIME type)
+    cc: tuple[tuple[str, str], ...] = ()
