@@ -37,6 +37,7 @@ class Column:
     en: str
     kind: Kind = "text"
     required: bool = False
+    also: tuple[str, ...] = ()  # other headers seen in real logframes (TolaData, LogAlto…)
 
 
 TAB_HEADERS: dict[Tab, tuple[str, str]] = {
@@ -68,18 +69,18 @@ COLUMNS: dict[Tab, tuple[Column, ...]] = {
         Column("comment", "Commentaire", "comment"),
     ),
     Tab.INDICATORS: (
-        Column("code", "Code", "code", required=True),
+        Column("code", "Code", "code", required=True, also=("No.", "N°", "Numéro")),
         Column("level", "Niveau", "level"),
         Column("output", "Résultat", "output"),
-        Column("name", "Libellé", "name", required=True),
-        Column("unit", "Unité", "unit"),
+        Column("name", "Libellé", "name", required=True, also=("Indicator", "Indicateur")),
+        Column("unit", "Unité", "unit", also=("Unit of measure", "Unité de mesure")),
         Column("baseline", "Valeur de référence", "baseline", "number", required=True),
         Column("target", "Cible", "target", "number", required=True),
         Column("target_date", "Échéance cible", "target_date", "date"),
-        Column("direction", "Sens", "direction"),
+        Column("direction", "Sens", "direction", also=("Direction of change",)),
         Column("method", "Calcul", "method"),
         Column("aggregation", "Agrégation", "aggregation"),
-        Column("frequency", "Fréquence", "frequency"),
+        Column("frequency", "Fréquence", "frequency", also=("Target frequency",)),
         Column("owner", "Responsable", "owner"),
     ),
     Tab.MEASURES: (
@@ -171,7 +172,10 @@ def _labels(*pairs: tuple[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 STATUS_LABELS: dict[str, str] = _labels(
-    (Status.NOT_STARTED, ("Non démarrée", "Non démarré", "Pas démarrée", "not started", "À démarrer")),
+    (
+        Status.NOT_STARTED,
+        ("Non démarrée", "Non démarré", "Pas démarrée", "not started", "À démarrer"),
+    ),
     (Status.IN_PROGRESS, ("En cours", "in progress", "ongoing")),
     (Status.DONE, ("Terminée", "Terminé", "Réalisée", "Réalisé", "Achevée", "done", "completed")),
     (Status.SUSPENDED, ("Suspendue", "Suspendu", "En pause", "suspended", "on hold")),
@@ -210,8 +214,8 @@ def column_lookup(tab: Tab) -> dict[str, str]:
     """Folded header (French or English) → canonical column name."""
     lookup: dict[str, str] = {}
     for column in COLUMNS[tab]:
-        lookup[normalise_label(column.fr)] = column.name
-        lookup[normalise_label(column.en)] = column.name
+        for label in (column.fr, column.en, *column.also):
+            lookup[normalise_label(label)] = column.name
     return lookup
 
 

@@ -100,8 +100,8 @@ class Config(BaseModel):
     timezone: str = "Africa/Casablanca"
     working_days: bool = False
     officer: Person
-    thresholds: Thresholds = Thresholds()
-    reminders: Reminders = Reminders()
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    reminders: Reminders = Field(default_factory=Reminders)
     indicators: dict[str, IndicatorRule] = {}
     templates: str = "templates"  # folder of e-mail templates, relative to the file
     projects: list[Project] = Field(min_length=1)

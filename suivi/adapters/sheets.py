@@ -13,6 +13,7 @@ from openpyxl.utils import quote_sheetname
 
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
+from suivi.settings import Config, Env, Project
 
 GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{20,})")
 GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
@@ -62,7 +63,9 @@ class Workbook:
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except FileNotFoundError:
-            raise SourceError(f"workbook {self.path} not found: check `source` in the settings") from None
+            raise SourceError(
+                f"workbook {self.path} not found: check `source` in the settings"
+            ) from None
         except Exception as error:  # openpyxl raises many kinds on a damaged file
             raise SourceError(f"workbook {self.path} cannot be opened: {error}") from None
         try:
@@ -135,3 +138,15 @@ def google_key(source: str) -> str | None:
     if match:
         return match.group(1)
     return source if GOOGLE_KEY.match(source) and not source.endswith(".xlsx") else None
+
+
+def open_source(project: Project, config: Config, env: Env) -> Source:
+    """The project's spreadsheet: a Google Sheet for a URL or key, else a local workbook."""
+    key = google_key(project.source)
+    if key is not None:
+        from suivi.adapters.google_sheets import open_google_sheet  # gspread only when needed
+
+        return open_google_sheet(key, env)
+    path = config.resolve(project.source)
+    output = config.resolve(project.write_back) if isinstance(project.write_back, str) else path
+    return Workbook(path, output)

@@ -1,0 +1,354 @@
+"""Raw tabs → typed frames and a list of problems; a bad cell never sinks its row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from suivi import parse
+from suivi.model import Problem, ProjectTables, RawTab, RawTabs
+from suivi.schema import (
+    AGGREGATION_LABELS,
+    COLUMNS,
+    DELIVERABLE_STATUS_LABELS,
+    DIRECTION_LABELS,
+    FREQUENCY_DAYS,
+    STATUS_LABELS,
+    TAB_HEADERS,
+    Column,
+    Tab,
+    column_lookup,
+    column_names,
+    normalise_label,
+    tab_lookup,
+)
+
+HEADER_SEARCH_ROWS = 30  # real sheets put titles and instructions above the header
+# Columns without which a row cannot be used at all: a problem there drops the row.
+KEY_COLUMNS: dict[Tab, frozenset[str]] = {
+    Tab.ACTIVITIES: frozenset({"id"}),
+    Tab.INDICATORS: frozenset({"code"}),
+    Tab.MEASURES: frozenset({"indicator", "date", "value"}),
+    Tab.COMMITTEES: frozenset({"date"}),
+    Tab.DELIVERABLES: frozenset({"deliverable"}),
+}
+MAX_VALUE_CHARS = 120  # problem reports quote at most this much of a cell
+
+MANUAL_METHODS = frozenset({"saisie", "manuel", "manual", "entered"})
+UNKNOWN_INDICATOR = "indicateur inconnu dans « Indicateurs » ; ligne ignorée"
+MESSAGES = {
+    "date": "date illisible (attendu : 31/12/2026, 2026-12-31 ou 31 déc. 2026)",
+    "number": "nombre illisible (attendu : 12 500,50 ou 12500.5)",
+    "percent": "avancement illisible ou hors de 0–100 % (attendu : 45, 45 % ou 0,45)",
+    "status": "statut inconnu (attendu : Non démarrée, En cours, Terminée, Suspendue, Annulée)",
+    "deliverable_status": "statut inconnu (attendu : À faire, Soumis, Validé)",
+    "email": "adresse e-mail invalide",
+    "emails": "adresse e-mail invalide dans la liste",
+    "direction": "sens inconnu (attendu : hausse ou baisse) ; hausse retenu",
+    "aggregation": "agrégation inconnue (attendu : dernière ou somme) ; dernière retenue",
+    "method": "règle de calcul inconnue : ni « saisie » ni une règle de config/suivi.yaml (indicators)",
+    "frequency": "fréquence inconnue (attendu : mensuelle, trimestrielle, semestrielle, annuelle)",
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    """A tab's data rows with the sheet position of each cell."""
+
+    cells: pd.DataFrame  # canonical columns (object dtype), index = 1-based sheet row
+    letters: dict[str, str]  # canonical column → sheet column letter
+    title: str  # the tab's title as the team wrote it
+
+
+def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> ProjectTables:
+    """Every tab of one spreadsheet, typed, with the problems met; `rules` names computed indicators."""
+    problems: list[Problem] = []
+    titles = match_tabs(tabs)
+    frames: dict[Tab, pd.DataFrame] = {}
+    letters: dict[Tab, dict[str, str]] = {}
+    for tab in Tab:
+        title = titles.get(tab)
+        if title is None:
+            problems.extend(_missing_tab(project, tab))
+            frames[tab] = empty_frame(tab, project)
+            continue
+        located, found = locate(project, tab, title, tabs[title])
+        problems.extend(found)
+        frame, found = type_cells(project, tab, located, rules)
+        problems.extend(found)
+        frame, found = drop_unusable(project, tab, frame, located)
+        problems.extend(found)
+        frames[tab], letters[tab] = frame, located.letters
+    measures, found = check_measures(
+        project, frames[Tab.MEASURES], frames[Tab.INDICATORS], titles, letters.get(Tab.MEASURES, {})
+    )
+    problems.extend(found)
+    return ProjectTables(
+        project=project,
+        activities=frames[Tab.ACTIVITIES],
+        indicators=frames[Tab.INDICATORS],
+        measures=measures,
+        committees=frames[Tab.COMMITTEES],
+        deliverables=frames[Tab.DELIVERABLES],
+        problems=problems,
+        tab_titles={tab.value: title for tab, title in titles.items()},
+    )
+
+
+def match_tabs(tabs: RawTabs) -> dict[Tab, str]:
+    """Canonical tab → the first title that names it (French or English, any case/accents)."""
+    lookup = tab_lookup()
+    matched: dict[Tab, str] = {}
+    for title in tabs:
+        tab = lookup.get(normalise_label(title))
+        if tab is not None and tab not in matched:
+            matched[tab] = title
+    return matched
+
+
+def _missing_tab(project: str, tab: Tab) -> list[Problem]:
+    french, english = TAB_HEADERS[tab]
+    return [
+        Problem(
+            project,
+            french,
+            "",
+            "",
+            f"onglet « {french} » [{english}] introuvable",
+            blocking=tab is Tab.ACTIVITIES,
+        )
+    ]
+
+
+def empty_frame(tab: Tab, project: str) -> pd.DataFrame:
+    """A typed frame with no rows, so later steps never special-case a missing tab."""
+    located = Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, "")
+    frame, _ = type_cells(project, tab, located)
+    return frame
+
+
+def find_header(rows: RawTab, tab: Tab) -> tuple[int | None, dict[int, str]]:
+    """The row (0-based) among the first ones that names most contract columns, and its map."""
+    lookup = column_lookup(tab)
+    best_row: int | None = None
+    best_map: dict[int, str] = {}
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping: dict[int, str] = {}
+        for position, cell in enumerate(row):
+            name = lookup.get(normalise_label(cell)) if cell is not None else None
+            if name is not None and name not in mapping.values():
+                mapping[position] = name
+        if len(mapping) > len(best_map):
+            best_row, best_map = index, mapping
+    if len(best_map) < min(2, len(COLUMNS[tab])):
+        return None, {}
+    return best_row, best_map
+
+
+def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, list[Problem]]:
+    """Find the header, keep the contract's columns, drop blank rows; report missing columns."""
+    problems: list[Problem] = []
+    header, mapping = find_header(rows, tab)
+    if header is None:
+        if any(any(not _blank(cell) for cell in row) for row in rows):
+            problems.append(
+                Problem(
+                    project, title, "", "", "ligne d'en-tête introuvable", tab is Tab.ACTIVITIES
+                )
+            )
+        return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, title), problems
+    problems.extend(_duplicate_headers(project, tab, title, rows[header], mapping, header))
+    width = max((len(row) for row in rows[header + 1 :]), default=0)
+    body = pd.DataFrame(
+        [list(row) + [None] * (width - len(row)) for row in rows[header + 1 :]],
+        columns=range(width),
+        dtype="object",
+    )
+    body.index = pd.RangeIndex(header + 2, header + 2 + len(body))  # 1-based sheet rows
+    kept = {position: name for position, name in mapping.items() if position < width}
+    cells = body[list(kept)].rename(columns=kept) if kept else pd.DataFrame(index=body.index)
+    cells = cells.reindex(columns=column_names(tab)).astype("object")
+    filled = ~cells.apply(parse.is_blank).all(axis=1) if len(cells.columns) else cells.index.isna()
+    cells = cells[filled]
+    letters = {name: get_column_letter(position + 1) for position, name in mapping.items()}
+    for column in COLUMNS[tab]:
+        if column.required and column.name not in letters:
+            problems.append(
+                Problem(
+                    project,
+                    title,
+                    f"{header + 1}:{header + 1}",
+                    "",
+                    f"colonne obligatoire « {column.fr} » [{column.en}] absente",
+                    blocking=column.name in {"id", "code", "deliverable", "indicator", "date"},
+                )
+            )
+    return Located(cells, letters, title), problems
+
+
+def _blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _duplicate_headers(
+    project: str, tab: Tab, title: str, header: list[object], mapping: dict[int, str], row: int
+) -> list[Problem]:
+    """A second column with a known header is ignored, and said so."""
+    lookup = column_lookup(tab)
+    used = set(mapping)
+    return [
+        Problem(
+            project,
+            title,
+            f"{get_column_letter(position + 1)}{row + 1}",
+            str(cell),
+            "colonne en double : seule la première est lue",
+        )
+        for position, cell in enumerate(header)
+        if position not in used and cell is not None and lookup.get(normalise_label(cell))
+    ]
+
+
+Parser = Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
+
+PARSERS: dict[str, Parser] = {
+    "date": parse.parse_dates,
+    "number": parse.parse_numbers,
+    "percent": parse.parse_percents,
+    "status": lambda cells: parse.parse_labels(cells, STATUS_LABELS),
+    "deliverable_status": lambda cells: parse.parse_labels(cells, DELIVERABLE_STATUS_LABELS),
+    "email": parse.parse_emails,
+}
+
+
+def type_cells(
+    project: str, tab: Tab, located: Located, rules: Collection[str] = ()
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Each column parsed by its kind; failed cells become problems and missing values."""
+    cells = located.cells
+    problems: list[Problem] = []
+    typed: dict[str, pd.Series] = {}
+    for column in COLUMNS[tab]:
+        raw = cells[column.name]
+        values, failed, kind = _parse_column(tab, column, raw, rules)
+        typed[column.name] = values
+        key = column.name in KEY_COLUMNS[tab]
+        message = MESSAGES.get(kind, "") + (" ; ligne ignorée" if key else "")
+        problems.extend(_cell_problems(project, located, column.name, raw, failed, message, key))
+        if column.required and column.name in located.letters:
+            missing = parse.is_blank(raw)
+            message = "valeur obligatoire manquante" + (" ; ligne ignorée" if key else "")
+            problems.extend(
+                _cell_problems(project, located, column.name, raw, missing, message, key)
+            )
+    frame = pd.DataFrame(typed, index=cells.index)
+    frame.insert(0, "project", project)
+    frame["row"] = cells.index.astype("int64")
+    return frame.reset_index(drop=True), problems
+
+
+def _parse_column(
+    tab: Tab, column: Column, raw: pd.Series, rules: Collection[str]
+) -> tuple[pd.Series, np.ndarray, str]:
+    """Typed values of one column, the failed-cell mask and the kind of message."""
+    if tab is Tab.INDICATORS and column.name == "method":
+        methods = parse.parse_text(raw)
+        manual = methods.isna() | methods.map(normalise_label, na_action="ignore").isin(
+            MANUAL_METHODS
+        )
+        failed = ~(manual | methods.isin(list(rules))).to_numpy(dtype=bool)
+        return methods.where(~manual, "saisie"), failed, "method"
+    if tab is Tab.COMMITTEES and column.name == "participants":
+        values, failed = parse.parse_email_lists(raw)
+        return values, failed, "emails"
+    if tab is Tab.INDICATORS and column.name in {"direction", "aggregation"}:
+        labels = DIRECTION_LABELS if column.name == "direction" else AGGREGATION_LABELS
+        codes, failed = parse.parse_labels(raw.where(~parse.is_blank(raw), ""), labels)
+        default = "up" if column.name == "direction" else "latest"
+        return codes.fillna(default), failed, column.name
+    if tab is Tab.INDICATORS and column.name == "frequency":
+        codes, failed = parse.parse_labels(raw, {k: str(v) for k, v in FREQUENCY_DAYS.items()})
+        return pd.to_numeric(codes, errors="coerce").astype(float), failed, "frequency"
+    parser = PARSERS.get(column.kind)
+    if parser is None:
+        return parse.parse_text(raw), np.zeros(len(raw), dtype=bool), "text"
+    values, failed = parser(raw)
+    return values, failed, column.kind
+
+
+def _cell_problems(
+    project: str,
+    located: Located,
+    column: str,
+    raw: pd.Series,
+    mask: np.ndarray,
+    message: str,
+    blocking: bool = False,
+) -> list[Problem]:
+    """One problem per masked cell, with its A1 reference and the value found."""
+    if not mask.any():
+        return []
+    letter = located.letters.get(column, "?")
+    bad = raw[mask]
+    values = bad.map(_quote_value, na_action="ignore").fillna("")
+    return [
+        Problem(project, located.title, f"{letter}{row}", value, message, blocking)
+        for row, value in zip(bad.index, values, strict=True)
+    ]
+
+
+def _quote_value(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def drop_unusable(
+    project: str, tab: Tab, frame: pd.DataFrame, located: Located
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rows missing a key value (already reported) or repeating an ID are dropped."""
+    keys = sorted(KEY_COLUMNS[tab])
+    unusable = frame[keys].isna().any(axis=1).to_numpy(copy=True)
+    problems: list[Problem] = []
+    if tab in (Tab.ACTIVITIES, Tab.INDICATORS):
+        key = keys[0]
+        repeated = frame[key].duplicated(keep="first").to_numpy() & ~unusable
+        letter = located.letters.get(key, "A")
+        problems = [
+            Problem(
+                project,
+                located.title,
+                f"{letter}{row}",
+                str(value),
+                "identifiant en double ; ligne ignorée",
+                True,
+            )
+            for row, value in zip(frame.loc[repeated, "row"], frame.loc[repeated, key], strict=True)
+        ]
+        unusable |= repeated
+    return frame[~unusable].reset_index(drop=True), problems
+
+
+def check_measures(
+    project: str,
+    measures: pd.DataFrame,
+    indicators: pd.DataFrame,
+    titles: dict[Tab, str],
+    letters: dict[str, str],
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Measures must name an indicator of the `Indicateurs` tab."""
+    if measures.empty:
+        return measures, []
+    title = titles.get(Tab.MEASURES, TAB_HEADERS[Tab.MEASURES][0])
+    unknown = ~measures["indicator"].isin(indicators["code"])
+    letter = letters.get("indicator", "A")
+    problems = [
+        Problem(project, title, f"{letter}{row}", str(code), UNKNOWN_INDICATOR, True)
+        for row, code in zip(
+            measures.loc[unknown, "row"], measures.loc[unknown, "indicator"], strict=True
+        )
+    ]
+    return measures[~unknown].reset_index(drop=True), problems

@@ -1,0 +1,197 @@
+"""Vectorised cell parsers: each returns the typed values and a mask of cells that failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from suivi.schema import normalise_label
+
+# Spreadsheet serial dates count days from 1899-12-30 (Excel's and Google's shared epoch).
+SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+# Serials of 1950-01-01 and 2150-12-31: numbers outside are not dates a project would hold.
+SERIAL_MIN, SERIAL_MAX = 18264, 91675
+
+FRENCH_MONTHS = {
+    normalise_label(name): month
+    for month, names in enumerate(
+        (
+            ("janvier", "janv", "jan", "january"),
+            ("février", "févr", "fév", "fevr", "feb", "february"),
+            ("mars", "mar", "march"),
+            ("avril", "avr", "apr", "april"),
+            ("mai", "may"),
+            ("juin", "jun", "june"),
+            ("juillet", "juil", "jul", "july"),
+            ("août", "aout", "aug", "august"),
+            ("septembre", "sept", "sep", "september"),
+            ("octobre", "oct", "october"),
+            ("novembre", "nov", "november"),
+            ("décembre", "déc", "dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+ISO_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T][\d:.]*)?$")
+DMY_DATE = re.compile(r"^(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})$")
+TEXT_DATE = re.compile(r"^(?P<d>\d{1,2})(?:er)?\s+(?P<m>[^\W\d_]+)\.?\s+(?P<y>\d{4})$")
+
+SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
+CURRENCY = re.compile(r"(?i)(mad|dhs?|eur|€|\$|usd)$|^(mad|eur|€|\$|usd)")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+COMMA_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+def is_blank(cells: pd.Series) -> pd.Series:
+    """True where a cell holds nothing (None, NaN or only spaces)."""
+    as_text = cells.astype("string").str.strip()
+    return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
+
+
+def _numeric_mask(cells: pd.Series) -> np.ndarray:
+    """Cells holding a real number (bools are not numbers here)."""
+    kinds = cells.map(type)
+    return np.asarray(kinds.isin([int, float, np.int64, np.float64]).to_numpy())
+
+
+def _text(cells: pd.Series) -> pd.Series:
+    return cells.astype("string").str.strip()
+
+
+def parse_dates(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates from real dates, serial numbers or day-first text; returns (dates, failed)."""
+    blank = is_blank(cells)
+    result = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    kinds = cells.map(type)
+    real = kinds.isin([dt.datetime, dt.date, pd.Timestamp]).to_numpy() & ~blank
+    if real.any():
+        result[real] = pd.to_datetime(cells[real].map(_to_timestamp)).dt.normalize()
+    numeric = _numeric_mask(cells) & ~blank
+    if numeric.any():
+        serial = pd.to_numeric(cells[numeric], errors="coerce").astype(float)
+        plausible = serial.between(SERIAL_MIN, SERIAL_MAX)
+        days = pd.to_timedelta(np.floor(serial.where(plausible)), unit="D")
+        result[numeric] = (SERIAL_EPOCH + days).astype("datetime64[ns]")
+    textual = ~(real | numeric | blank)
+    if textual.any():
+        result[textual] = _parse_text_dates(_text(cells[textual]))
+    failed = ~blank & result.isna().to_numpy()
+    return result, failed
+
+
+def _to_timestamp(value: object) -> pd.Timestamp:
+    return pd.Timestamp(value)
+
+
+def _parse_text_dates(texts: pd.Series) -> pd.Series:
+    """Day-first text dates: 31/12/2026, 31/12/26, 2026-12-31, 31 déc. 2026."""
+    parts = pd.DataFrame(index=texts.index, columns=["y", "m", "d"], dtype="object")
+    for pattern in (ISO_DATE, DMY_DATE):
+        found = texts.str.extract(pattern)
+        parts = parts.fillna(found[["y", "m", "d"]])
+    worded = texts.str.extract(TEXT_DATE)
+    month_numbers = worded["m"].map(
+        lambda name: FRENCH_MONTHS.get(normalise_label(name)), na_action="ignore"
+    )
+    worded = worded.assign(m=month_numbers)
+    parts = parts.fillna(worded[["y", "m", "d"]])
+    years = pd.to_numeric(parts["y"], errors="coerce")
+    years = years.where(years >= 100, 2000 + years)  # two-digit years are this century's
+    months = pd.to_numeric(parts["m"], errors="coerce")
+    days = pd.to_numeric(parts["d"], errors="coerce")
+    dates = pd.to_datetime(
+        pd.DataFrame({"year": years, "month": months, "day": days}), errors="coerce"
+    )
+    return dates.astype("datetime64[ns]")
+
+
+def parse_numbers(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Numbers as written in French or English: 12 500,50 · 12500.5 · 1.234,5; (values, failed)."""
+    blank = is_blank(cells)
+    numeric = _numeric_mask(cells) & ~blank
+    values = pd.Series(np.nan, index=cells.index, dtype="float64")
+    values[numeric] = pd.to_numeric(cells[numeric], errors="coerce").astype(float)
+    textual = ~(numeric | blank)
+    if textual.any():
+        values[textual] = _parse_text_numbers(_text(cells[textual]))
+    failed = ~blank & values.isna().to_numpy()
+    return values, failed
+
+
+def _parse_text_numbers(texts: pd.Series) -> pd.Series:
+    compact = texts.str.replace(SPACES, "", regex=True).str.replace(CURRENCY, "", regex=True)
+    plain = compact.str.fullmatch(PLAIN_NUMBER).fillna(False).astype(bool)
+    dots = compact.str.fullmatch(DOT_THOUSANDS).fillna(False).astype(bool)
+    commas = compact.str.fullmatch(COMMA_THOUSANDS).fillna(False).astype(bool)
+    normalised = pd.Series(pd.NA, index=texts.index, dtype="string")
+    normalised[plain] = compact[plain].str.replace(",", ".", regex=False)
+    normalised[dots & ~plain] = (
+        compact[dots & ~plain].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
+    normalised[commas & ~plain] = compact[commas & ~plain].str.replace(",", "", regex=False)
+    return pd.to_numeric(normalised, errors="coerce").astype(float)
+
+
+def parse_percents(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A share of completion: 45, '45 %', '45,5%' or 0.45 → 0.45; outside 0–100 % fails."""
+    blank = is_blank(cells)
+    text = _text(cells)
+    has_sign = text.str.contains("%", regex=False).fillna(False).to_numpy(dtype=bool)
+    numbers, failed = parse_numbers(text.str.replace("%", "", regex=False).where(~blank))
+    # A bare number above 1 is a percentage (45 → 45 %); 0–1 is already a fraction.
+    shares = numbers.where(~(has_sign | (numbers > 1)), numbers / 100)
+    out_of_range = ((shares < 0) | (shares > 1)).to_numpy()
+    shares = shares.mask(out_of_range)
+    return shares, failed | out_of_range
+
+
+def parse_labels(cells: pd.Series, labels: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Enum codes from labels folded for case, accents and spaces; (codes, failed)."""
+    blank = is_blank(cells)
+    folded = cells.map(normalise_label, na_action="ignore")
+    codes = folded.map(labels).astype("string")
+    codes[blank] = pd.NA
+    failed = ~blank & codes.isna().to_numpy()
+    return codes, failed
+
+
+def parse_emails(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """One e-mail address per cell; (addresses, failed)."""
+    blank = is_blank(cells)
+    text = _text(cells)
+    valid = text.str.fullmatch(EMAIL).fillna(False).to_numpy(dtype=bool)
+    addresses = text.where(valid & ~blank).astype("string")
+    return addresses, ~blank & ~valid
+
+
+def parse_email_lists(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Addresses separated by `,` or `;`; keeps the valid ones, fails the cell on any bad one."""
+    blank = is_blank(cells)
+    items = _text(cells).where(~blank).str.split(r"[,;\n]", regex=True).explode().str.strip()
+    items = items[items.fillna("") != ""]
+    valid = items.str.fullmatch(EMAIL).fillna(False).astype(bool)
+    good = items[valid].groupby(level=0).agg(list)
+    bad_rows = items[~valid].index.unique()
+    addresses = pd.Series([[] for _ in range(len(cells))], index=cells.index, dtype="object")
+    addresses.update(good)
+    failed = cells.index.isin(bad_rows)
+    return addresses, np.asarray(failed)
+
+
+def parse_text(cells: pd.Series) -> pd.Series:
+    """Text cells stripped; numbers that are really codes keep no trailing `.0`."""
+    integral = cells.map(lambda value: isinstance(value, float) and value.is_integer()).astype(bool)
+    cleaned = cells.where(~integral, cells.map(_int_text, na_action="ignore"))
+    text = cleaned.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _int_text(value: object) -> object:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else value

@@ -1,0 +1,77 @@
+"""The job's steps, composed from the pure core and the adapters; no Prefect here.
+
+`tasks/` wraps these steps with names and retries; the CLI's `check` and `status` call them
+directly so that they answer in a second, without an orchestration server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from suivi.adapters.sheets import Source, open_source
+from suivi.calendar import Calendar, calendar_for
+from suivi.clean import clean_project
+from suivi.flags import track
+from suivi.indicators import compute_indicators
+from suivi.model import ProjectTables, Problem, RawTabs
+from suivi.settings import Config, Env, Project
+from suivi.writeback import owned_tabs
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One project's state at as_of: typed tables, tracking (flags) and indicators."""
+
+    project: Project
+    tables: ProjectTables
+    tracking: pd.DataFrame
+    indicators: pd.DataFrame
+    problems: list[Problem]
+
+
+def calendar_of(config: Config) -> Calendar:
+    """Calendar or working days, as the settings say."""
+    return calendar_for(config.working_days)
+
+
+def read_project(project: Project, config: Config, env: Env) -> RawTabs:
+    """Every tab of the project's spreadsheet, in as few requests as the backend allows."""
+    return open_source(project, config, env).read_tabs()
+
+
+def assess_project(
+    project: Project,
+    config: Config,
+    tabs: RawTabs,
+    as_of: dt.date,
+    history: pd.DataFrame | None = None,
+) -> Assessment:
+    """Clean the tabs, flag delays and compute indicators: pure."""
+    tables = clean_project(project.code, tabs, rules=list(config.indicators))
+    thresholds = config.thresholds
+    tracking = track(
+        tables.activities,
+        tables.deliverables,
+        as_of,
+        due_soon_days=thresholds.due_soon_days,
+        stale_days=thresholds.stale_days,
+        calendar=calendar_of(config),
+        history=history,
+    )
+    indicators = compute_indicators(
+        tables.indicators,
+        tables.measures,
+        tables.activities,
+        as_of=as_of,
+        rules=config.indicators,
+        project_start=project.start,
+    )
+    return Assessment(project, tables, tracking, indicators, tables.problems)
+
+
+def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:
+    """Rewrite the owned tabs (`Suivi automatique`, `Contrôles`) in one write."""
+    source.write_tabs(owned_tabs(assessment.tracking, assessment.problems, as_of, source.cell_url))
