@@ -1,0 +1,878 @@
+"""History store: runs, project snapshots, problems and the e-mail outbox (SQLAlchemy 2, Alembic).
+
+SQLite by default (a file under `data/`, owner-only), PostgreSQL at scale. The schema is
+created and upgraded only by the Alembic migrations in `suivi/migrations`, run at open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine
+
+from suivi.model import Problem
+from suivi.schema import FLAG_ORDER
+
+DEFAULT_SQLITE_PATH: Final = Path("data/suivi.db")
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent.parent / "migrations"
+# Not Alembic's default `alembic_version`: the store may share a database with Prefect's own.
+VERSION_TABLE: Final = "suivi_schema_version"
+SQLITE_BUSY_SECONDS: Final = 30
+POSTGRES_CONNECT_SECONDS: Final = 10
+MAX_KEY_LENGTH: Final = 500
+# Any fixed number: serialises concurrent migrations across processes on PostgreSQL.
+MIGRATION_LOCK_ID: Final = 715_100_001
+
+OUTBOX_STATES: Final = ("pending", "sending", "sent", "failed")
+TRACKING_COLUMNS: Final = [
+    "project",
+    "kind",
+    "id",
+    "name",
+    "owner",
+    "status",
+    "progress",
+    "deadline",
+    "days_late",
+    "projected_finish",
+    "state",
+    "flags",
+]
+INDICATOR_COLUMNS: Final = ["code", "current", "achievement", "status"]
+HISTORY_COLUMNS: Final = ["project", "id", "as_of", "progress"]
+
+# Constraint names the migrations use too, so later batch migrations on SQLite can name them.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("flow", sa.Text, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("summary", sa.JSON),
+)
+
+# One row per project a run saved: a project whose read failed has none, so its last
+# good snapshot stays the latest (and an empty project still counts as saved).
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("project", sa.Text, primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "project", "run_id"),
+)
+
+activity_snapshots = sa.Table(
+    "activity_snapshots",
+    metadata,
+    # A surrogate key: activity IDs and deliverable names may repeat in bad input.
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("project", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("item_id", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("owner", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("progress", sa.Float),
+    sa.Column("deadline", sa.Date),
+    sa.Column("days_late", sa.Integer),
+    sa.Column("projected_finish", sa.Date),
+    sa.Column("state", sa.Text),
+    sa.Column("flags", sa.Text, nullable=False, server_default=""),  # comma-joined Flag codes
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Index(None, "project", "as_of"),
+    sa.Index(None, "run_id", "project"),
+)
+
+indicator_values = sa.Table(
+    "indicator_values",
+    metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("project", sa.Text, nullable=False),
+    sa.Column("code", sa.Text),
+    sa.Column("current", sa.Float),
+    sa.Column("achievement", sa.Float),
+    sa.Column("status", sa.Text),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Index(None, "project", "as_of"),
+    sa.Index(None, "run_id", "project"),
+)
+
+data_problems = sa.Table(
+    "problems",
+    metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("project", sa.Text, nullable=False),
+    sa.Column("tab", sa.Text, nullable=False),
+    sa.Column("cell", sa.Text, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("blocking", sa.Boolean, nullable=False),
+    sa.Index(None, "run_id", "project"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("key", sa.String(MAX_KEY_LENGTH), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("project", sa.Text, nullable=False),
+    sa.Column("recipients", sa.JSON, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # the whole RFC 5322 message
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index(None, "state"),
+)
+
+
+class StoreError(RuntimeError):
+    """The history store cannot be opened or used; the message names it, never its password."""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One e-mail to send exactly once, identified by its key."""
+
+    key: str
+    kind: str
+    project: str
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    payload: str
+    state: str = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """What a run saved for one project: tracking rows, indicator values, problems."""
+
+    run_id: int
+    as_of: dt.date
+    tracking: pd.DataFrame
+    indicators: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as text with its password replaced by ***, safe for messages and logs."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    # Unparsed text: whatever follows the user name up to the last "@" may be a password.
+    credentials, at, host = url.rpartition("@")
+    scheme, slashes, user = credentials.partition("://")
+    if not slashes:
+        scheme, user = "", credentials
+    if not at or ":" not in user:
+        return url
+    return f"{scheme}{slashes}{user.split(':', 1)[0]}:***@{host}"
+
+
+def database_url(url: str | None) -> URL:
+    """The SQLAlchemy URL to use: the default SQLite file, and psycopg 3 for PostgreSQL."""
+    if url is None:
+        return sa.URL.create("sqlite", database=str(DEFAULT_SQLITE_PATH.absolute()))
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(f"not a database URL: {mask_url(url)!r}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | None) -> Engine:
+    """An engine for the store: owner-only SQLite file in WAL mode, or PostgreSQL."""
+    parsed = database_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = POSTGRES_CONNECT_SECONDS  # fail, don't hang
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, connect_args=connect_args, json_serializer=_json_dumps
+        )
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, OSError) as error:
+        raise StoreError(
+            f"cannot use the history store {mask_url(parsed)}: {_reason(error, parsed)}"
+        ) from None
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic settings built in code (no alembic.ini), optionally sharing a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`, one process at a time."""
+    with _writing(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            # Two workers starting at once on an empty database must not both create tables.
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+            )
+        command.upgrade(alembic_config(connection), revision)
+
+
+def open_store(url: str | None) -> Store:
+    """Open (and create or upgrade) the history store; None means the SQLite file `data/suivi.db`."""
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+        migrate(engine)
+    except sa.exc.SQLAlchemyError as error:
+        engine.dispose()
+        raise StoreError(
+            f"cannot open the history store {mask_url(engine.url)}: {_reason(error, engine.url)}"
+        ) from None
+    except CommandError as error:
+        # Typically a schema written by a newer suivi: this one must not touch it.
+        engine.dispose()
+        raise StoreError(
+            f"the history store {mask_url(engine.url)} has a schema this version of suivi does"
+            f" not know ({_reason(error, engine.url)}); upgrade suivi"
+        ) from None
+    return Store(engine)
+
+
+class Store:
+    """Runs, snapshots and the outbox over one SQLAlchemy engine; use `open_store` to get one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def describe(self) -> str:
+        """The database URL without its password, for logs."""
+        return mask_url(self.engine.url)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ---- runs ---------------------------------------------------------------------------
+
+    def begin_run(self, flow: str, as_of: dt.date) -> int:
+        """Record the start of a flow run; returns its id."""
+        with _writing(self.engine) as connection:
+            run_id = connection.execute(
+                sa.insert(runs)
+                .values(flow=flow, as_of=as_of, started_at=_now(), state="running")
+                .returning(runs.c.id)
+            ).scalar_one()
+        return int(run_id)
+
+    def finish_run(self, run_id: int, state: str, summary: dict[str, Any]) -> None:
+        """Record how a run ended and what it did."""
+        with _writing(self.engine) as connection:
+            connection.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id)
+                .values(finished_at=_now(), state=state, summary=summary)
+            )
+
+    # ---- snapshots ----------------------------------------------------------------------
+
+    def save_snapshot(
+        self,
+        run_id: int,
+        project: str,
+        as_of: dt.date,
+        tracking: pd.DataFrame,
+        indicators: pd.DataFrame,
+        problems: list[Problem],
+    ) -> None:
+        """Save one project's tracking rows, indicator values and problems, in one transaction.
+
+        Saving again for the same run and project replaces the earlier save (a retried task).
+        """
+        header = {"run_id": run_id, "project": project, "as_of": as_of, "saved_at": _now()}
+        tracking_rows = _tracking_records(tracking, run_id, project, as_of)
+        indicator_rows = _indicator_records(indicators, run_id, project, as_of)
+        problem_rows = [
+            {
+                "run_id": run_id,
+                "project": project,
+                "tab": str(problem.tab),
+                "cell": str(problem.cell),
+                "value": str(problem.value),
+                "message": str(problem.message),
+                "blocking": bool(problem.blocking),
+            }
+            for problem in problems
+        ]
+        with _writing(self.engine) as connection:
+            for table in (activity_snapshots, indicator_values, data_problems, snapshots):
+                connection.execute(
+                    sa.delete(table).where(table.c.run_id == run_id, table.c.project == project)
+                )
+            connection.execute(sa.insert(snapshots), [header])
+            for table, rows in (
+                (activity_snapshots, tracking_rows),
+                (indicator_values, indicator_rows),
+                (data_problems, problem_rows),
+            ):
+                if rows:  # an empty executemany would insert one row of defaults
+                    connection.execute(sa.insert(table), rows)
+
+    def last_snapshot(self, project: str, before_run: int | None = None) -> Snapshot | None:
+        """The latest snapshot of a project (from a run before `before_run`), or None."""
+        latest = sa.select(snapshots.c.run_id, snapshots.c.as_of).where(
+            snapshots.c.project == project
+        )
+        if before_run is not None:
+            latest = latest.where(snapshots.c.run_id < before_run)
+        latest = latest.order_by(snapshots.c.run_id.desc()).limit(1)
+        with self.engine.connect() as connection:
+            found = connection.execute(latest).first()
+            if found is None:
+                return None
+            run_id, as_of = int(found.run_id), found.as_of
+            tracking_rows = connection.execute(
+                sa.select(activity_snapshots)
+                .where(
+                    activity_snapshots.c.run_id == run_id, activity_snapshots.c.project == project
+                )
+                .order_by(activity_snapshots.c.pk)
+            ).mappings()
+            tracking = _tracking_frame(list(tracking_rows))
+            indicator_rows = connection.execute(
+                sa.select(indicator_values)
+                .where(indicator_values.c.run_id == run_id, indicator_values.c.project == project)
+                .order_by(indicator_values.c.pk)
+            ).mappings()
+            indicators = _indicator_frame(list(indicator_rows))
+            problem_rows = connection.execute(
+                sa.select(data_problems)
+                .where(data_problems.c.run_id == run_id, data_problems.c.project == project)
+                .order_by(data_problems.c.pk)
+            ).mappings()
+            saved_problems = [
+                Problem(
+                    project=row["project"],
+                    tab=row["tab"],
+                    cell=row["cell"],
+                    value=row["value"],
+                    message=row["message"],
+                    blocking=bool(row["blocking"]),
+                )
+                for row in problem_rows
+            ]
+        return Snapshot(run_id, as_of, tracking, indicators, saved_problems)
+
+    def progress_history(self, project: str, since: dt.date) -> pd.DataFrame:
+        """Stored progress of a project's activities since a date: project, id, as_of, progress.
+
+        One row per activity and date; when several runs saved the same date, the latest wins.
+        """
+        query = (
+            sa.select(
+                activity_snapshots.c.project,
+                activity_snapshots.c.item_id.label("id"),
+                activity_snapshots.c.as_of,
+                activity_snapshots.c.progress,
+            )
+            .where(
+                activity_snapshots.c.project == project,
+                activity_snapshots.c.kind == "activity",
+                activity_snapshots.c.as_of >= since,
+            )
+            .order_by(activity_snapshots.c.run_id, activity_snapshots.c.pk)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        history = pd.DataFrame([tuple(row) for row in rows], columns=HISTORY_COLUMNS)
+        history = history.astype({"project": "str", "id": "str", "progress": "float64"}).assign(
+            as_of=_datetimes(history["as_of"])
+        )
+        return (
+            history.drop_duplicates(["id", "as_of"], keep="last")
+            .sort_values(["id", "as_of"], kind="stable")
+            .reset_index(drop=True)
+        )
+
+    # ---- outbox -------------------------------------------------------------------------
+
+    def enqueue(self, items: Sequence[OutboxItem]) -> int:
+        """Record e-mails to send as pending; keys already known are left alone. Returns how many were new."""
+        unique = {item.key: item for item in reversed(items)}  # first occurrence wins
+        too_long = [key for key in unique if len(key) > MAX_KEY_LENGTH]
+        if too_long:
+            raise ValueError(f"outbox keys longer than {MAX_KEY_LENGTH} characters: {too_long[:3]}")
+        if not unique:
+            return 0
+        now = _now()
+        rows = [
+            {
+                "key": item.key,
+                "kind": item.kind,
+                "project": item.project,
+                "recipients": list(item.recipients),
+                "subject": item.subject,
+                "message_id": item.message_id,
+                "payload": item.payload,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for item in unique.values()
+        ]
+        with _writing(self.engine) as connection:
+            insert = _insert_for(connection)(outbox)
+            new_keys = connection.execute(
+                insert.on_conflict_do_nothing(index_elements=[outbox.c.key]).returning(
+                    outbox.c.key
+                ),
+                rows,
+            ).scalars()
+            return len(list(new_keys))
+
+    def claim(
+        self, owner: str, lease_seconds: int = 900, keys: Sequence[str] | None = None
+    ) -> list[OutboxItem]:
+        """Take every pending item (or only `keys`), and any whose sender's lease ran out.
+
+        Each item goes to exactly one claimer, even across processes; claimed items are
+        `sending`, leased to `owner` until now + lease_seconds.
+        """
+        if keys is not None and not keys:
+            return []
+        now = _now()
+        claimable = sa.or_(
+            outbox.c.state == "pending",
+            sa.and_(
+                outbox.c.state == "sending",
+                sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= now),
+            ),
+        )
+        # SKIP LOCKED: a second claimer passes over rows the first is taking (PostgreSQL);
+        # SQLite ignores it, its UPDATE holds the only write lock.
+        chosen = sa.select(outbox.c.key).where(claimable)
+        if keys is not None:
+            chosen = chosen.where(outbox.c.key.in_(list(keys)))
+        chosen = chosen.with_for_update(skip_locked=True)
+        statement = (
+            sa.update(outbox)
+            .where(outbox.c.key.in_(chosen), claimable)  # re-checked once a row lock is held
+            .values(
+                state="sending",
+                lease_owner=owner,
+                lease_until=now + dt.timedelta(seconds=lease_seconds),
+            )
+            .returning(*_ITEM_COLUMNS, outbox.c.created_at)
+        )
+        with _writing(self.engine) as connection:
+            rows = connection.execute(statement).mappings().all()
+        ordered = sorted(rows, key=lambda row: (_naive(row["created_at"]), row["key"]))
+        return [_outbox_item(row) for row in ordered]
+
+    def mark_sent(self, key: str, owner: str) -> bool:
+        """Record that an item was sent. False when `owner` had lost the lease (still recorded sent)."""
+        done = {
+            "state": "sent",
+            "sent_at": _now(),
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": None,
+        }
+        with _writing(self.engine) as connection:
+            held = connection.execute(
+                sa.update(outbox)
+                .where(
+                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
+                )
+                .values(**done)
+            ).rowcount
+            if held:
+                return True
+            # The message left anyway: recording it prevents one more copy.
+            known = connection.execute(
+                sa.update(outbox)
+                .where(outbox.c.key == key, outbox.c.state != "sent")
+                .values(**done)
+            ).rowcount
+            if not known and not _exists(connection, key):
+                raise KeyError(f"no outbox item {key!r}")
+            return False
+
+    def mark_failed(self, key: str, owner: str, error: str, permanent: bool) -> bool:
+        """Record a failed send: transient → pending again, permanent → failed. False if the lease was lost."""
+        with _writing(self.engine) as connection:
+            changed = connection.execute(
+                sa.update(outbox)
+                .where(
+                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
+                )
+                .values(
+                    state="failed" if permanent else "pending",
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            ).rowcount
+            if not changed and not _exists(connection, key):
+                raise KeyError(f"no outbox item {key!r}")
+            return bool(changed)
+
+    def requeue(self, keys: Sequence[str]) -> int:
+        """Put items back to pending, even sent or failed ones (`--force`); returns how many."""
+        if not keys:
+            return 0
+        with _writing(self.engine) as connection:
+            return int(
+                connection.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.key.in_(list(keys)))
+                    .values(state="pending", lease_owner=None, lease_until=None, sent_at=None)
+                ).rowcount
+            )
+
+    def outbox_items(self, state: str | None = None) -> list[OutboxItem]:
+        """Every outbox item (or those in one state), oldest first."""
+        if state is not None and state not in OUTBOX_STATES:
+            raise ValueError(f"unknown outbox state {state!r}; expected one of {OUTBOX_STATES}")
+        query = sa.select(*_ITEM_COLUMNS).order_by(outbox.c.created_at, outbox.c.key)
+        if state is not None:
+            query = query.where(outbox.c.state == state)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [_outbox_item(row) for row in rows]
+
+
+_ITEM_COLUMNS = (
+    outbox.c.key,
+    outbox.c.kind,
+    outbox.c.project,
+    outbox.c.recipients,
+    outbox.c.subject,
+    outbox.c.message_id,
+    outbox.c.payload,
+    outbox.c.state,
+    outbox.c.attempts,
+    outbox.c.last_error,
+)
+
+
+# ---- engines ------------------------------------------------------------------------------
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """SQLite with WAL, a 30 s busy wait, foreign keys, and BEGIN IMMEDIATE for writes."""
+    database = url.database or ""
+    in_memory = database in ("", ":memory:")
+    if not in_memory and not database.startswith("file:"):
+        _create_private_file(Path(database))
+    options: dict[str, Any] = {"json_serializer": _json_dumps}
+    if in_memory:
+        # One shared connection, or every checkout would see a new empty database.
+        options["poolclass"] = sa.StaticPool
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+        **options,
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # sqlite3's own implicit BEGIN is turned off: the "begin" hook below emits it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # Writers take the lock up front, so waiting happens in the busy handler instead of
+        # failing at once when a read snapshot must be upgraded to a write.
+        mode = "IMMEDIATE" if connection.get_execution_options().get("suivi_write") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by the owner only, if missing."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
+    with engine.execution_options(suivi_write=True).begin() as connection:
+        yield connection
+
+
+def _insert_for(connection: Connection) -> Any:
+    """The dialect's `insert`, which has ON CONFLICT DO NOTHING."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert
+    if connection.dialect.name == "sqlite":
+        return sqlite.insert
+    raise StoreError(f"the outbox needs SQLite or PostgreSQL, not {connection.dialect.name}")
+
+
+def _exists(connection: Connection, key: str) -> bool:
+    """Whether the outbox holds this key."""
+    return (
+        connection.execute(sa.select(outbox.c.key).where(outbox.c.key == key)).first() is not None
+    )
+
+
+def _reason(error: BaseException, url: URL) -> str:
+    """The driver's own explanation, first line only, with any password scrubbed."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines() or [type(original).__name__]
+    reason = lines[0]
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason
+
+
+# ---- values -------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    """The current time, UTC (adapters may read the clock; the core never does)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _naive(moment: dt.datetime) -> dt.datetime:
+    """A UTC datetime without tzinfo, so PostgreSQL and SQLite values compare."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe value: NaN → null, numpy scalars → Python, dates → ISO text."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.date | pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON text PostgreSQL accepts (no NaN), for the JSON columns."""
+    return json.dumps(_plain(value), ensure_ascii=False, default=str)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Text values, missing kept missing."""
+    return values.astype(object).where(values.isna(), values.astype(str))
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """datetime-like values as `datetime.date` objects (missing → NaT)."""
+    return pd.to_datetime(values, errors="coerce").dt.date
+
+
+def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values, every missing value None."""
+    plain = rows.astype(object)
+    return plain.where(rows.notna(), None).to_dict("records")
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or an all-missing one when the frame lacks it."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype=object)
+
+
+def _tracking_records(
+    tracking: pd.DataFrame, run_id: int, project: str, as_of: dt.date
+) -> list[dict[str, Any]]:
+    """The tracking frame as activity_snapshots rows; raised flag columns become a comma list."""
+    raised = pd.Series("", index=tracking.index, dtype=object)
+    for flag in FLAG_ORDER:
+        if flag.value in tracking.columns:
+            is_raised = tracking[flag.value].eq(True).fillna(False).astype(bool)
+            raised = raised + np.where(is_raised, f"{flag.value},", "")
+    days_late = pd.to_numeric(_column(tracking, "days_late"), errors="coerce").round()
+    rows = pd.DataFrame(
+        {
+            "kind": _text(_column(tracking, "kind")).fillna("activity"),
+            "item_id": _text(_column(tracking, "id")),
+            "name": _text(_column(tracking, "name")),
+            "owner": _text(_column(tracking, "owner")),
+            "status": _text(_column(tracking, "status")),
+            "progress": pd.to_numeric(_column(tracking, "progress"), errors="coerce").astype(
+                "float64"
+            ),
+            "deadline": _dates(_column(tracking, "deadline")),
+            "days_late": days_late.astype("Int64"),
+            "projected_finish": _dates(_column(tracking, "projected_finish")),
+            "state": _text(_column(tracking, "state")),
+            "flags": raised.str.rstrip(","),
+        },
+        index=tracking.index,
+    ).assign(run_id=run_id, project=project, as_of=as_of)
+    return _records(rows)
+
+
+def _indicator_records(
+    indicators: pd.DataFrame, run_id: int, project: str, as_of: dt.date
+) -> list[dict[str, Any]]:
+    """The indicator table as indicator_values rows."""
+    rows = pd.DataFrame(
+        {
+            "code": _text(_column(indicators, "code")),
+            "current": pd.to_numeric(_column(indicators, "current"), errors="coerce").astype(
+                "float64"
+            ),
+            "achievement": pd.to_numeric(
+                _column(indicators, "achievement"), errors="coerce"
+            ).astype("float64"),
+            "status": _text(_column(indicators, "status")),
+        },
+        index=indicators.index,
+    ).assign(run_id=run_id, project=project, as_of=as_of)
+    return _records(rows)
+
+
+def _datetimes(values: pd.Series) -> pd.Series:
+    """Dates as datetime64[ns] at midnight, missing → NaT."""
+    return pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
+
+
+def _tracking_frame(rows: list[Any]) -> pd.DataFrame:
+    """activity_snapshots rows back as the stored tracking frame (flags as lists)."""
+    stored = pd.DataFrame(
+        [dict(row) for row in rows],
+        columns=[column.name for column in activity_snapshots.columns],
+    )
+    tracking = pd.DataFrame(
+        {
+            "project": stored["project"].astype("str"),
+            "kind": stored["kind"].astype("str"),
+            "id": stored["item_id"].astype("str"),
+            "name": stored["name"].astype("str"),
+            "owner": stored["owner"].astype("str"),
+            "status": stored["status"].astype("str"),
+            "progress": stored["progress"].astype("float64"),
+            "deadline": _datetimes(stored["deadline"]),
+            "days_late": stored["days_late"].astype("Int64"),
+            "projected_finish": _datetimes(stored["projected_finish"]),
+            "state": stored["state"].astype("str"),
+            # "a,b" → ["a", "b"], "" → [] (findall, unlike split, gives no empty item).
+            "flags": stored["flags"].fillna("").astype("str").str.findall(r"[^,]+").astype(object),
+        }
+    )
+    return tracking.reindex(columns=TRACKING_COLUMNS)
+
+
+def _indicator_frame(rows: list[Any]) -> pd.DataFrame:
+    """indicator_values rows back as code, current, achievement, status."""
+    stored = pd.DataFrame(
+        [dict(row) for row in rows], columns=[column.name for column in indicator_values.columns]
+    )
+    return pd.DataFrame(
+        {
+            "code": stored["code"].astype("str"),
+            "current": stored["current"].astype("float64"),
+            "achievement": stored["achievement"].astype("float64"),
+            "status": stored["status"].astype("str"),
+        }
+    ).reindex(columns=INDICATOR_COLUMNS)
+
+
+def _outbox_item(row: Any) -> OutboxItem:
+    """An outbox row as an OutboxItem."""
+    return OutboxItem(
+        key=row["key"],
+        kind=row["kind"],
+        project=row["project"],
+        recipients=tuple(row["recipients"] or ()),
+        subject=row["subject"],
+        message_id=row["message_id"],
+        payload=row["payload"],
+        state=row["state"],
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"],
+    )
+
+
+__all__ = [
+    "OutboxItem",
+    "Snapshot",
+    "Store",
+    "StoreError",
+    "alembic_config",
+    "database_url",
+    "make_engine",
+    "mask_url",
+    "migrate",
+    "open_store",
+]
