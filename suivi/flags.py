@@ -1,0 +1,373 @@
+"""Flags: activities and deliverables against their deadlines at a reference date → tracking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from suivi.calendar import CALENDAR_DAYS, Calendar
+from suivi.schema import FLAG_ORDER, DeliverableStatus, Flag, Status
+
+# One boolean column per flag the tracking frame carries (missing measures concern indicators).
+TRACKED_FLAGS: tuple[Flag, ...] = tuple(
+    flag for flag in FLAG_ORDER if flag is not Flag.MISSING_MEASURE
+)
+FLAG_COLUMNS: list[str] = [flag.value for flag in TRACKED_FLAGS]
+
+TRACKING_COLUMNS: list[str] = [
+    "project", "kind", "id", "name", "owner", "owner_email", "output", "funder", "status",
+    "progress", "planned_start", "deadline", "actual_end", "last_update", "days_late",
+    "projected_finish", "state", "row", *FLAG_COLUMNS,
+]  # fmt: skip
+
+# A pace measured from history needs this many stored snapshots in the window, besides today's.
+HISTORY_WINDOW_DAYS = 28
+MIN_HISTORY_SNAPSHOTS = 2
+# Beyond this many days a projection means "never": it would also overflow the date type.
+MAX_PROJECTION_DAYS = 36_525
+# Floating-point slack so that a pace landing exactly on a whole day does not round up a day.
+ROUNDING_SLACK = 1e-9
+# A measured pace at or below this (share of the work per day) is a stall.
+STALLED_PACE = 1e-9
+
+STATE_UNKNOWN = "unknown"
+_TEXT_COLUMNS = ("project", "id", "activity", "owner", "owner_email", "output", "funder", "status")
+_DATE_COLUMNS = (
+    "planned_start",
+    "planned_end",
+    "contractual_deadline",
+    "actual_end",
+    "last_update",
+)
+_DELIVERABLE_TEXT = ("project", "deliverable", "owner", "owner_email", "funder", "status")
+_DELIVERABLE_DATES = ("due", "submitted_on")
+
+
+def flag_activities(
+    activities: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    due_soon_days: int = 14,
+    stale_days: int = 30,
+    calendar: Calendar = CALENDAR_DAYS,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Tracking rows for activities: deadline, days late, projected finish, state and flags."""
+    activities = _conform(activities, _TEXT_COLUMNS, _DATE_COLUMNS, ("progress",))
+    today = _as_timestamp(as_of)
+    status = activities["status"]
+    progress = activities["progress"]
+    done = status.isin([Status.DONE.value])
+    paused = status.isin([Status.CANCELLED.value, Status.SUSPENDED.value])
+    open_ = ~done & ~paused  # includes a missing status: its dates still count
+    in_progress = status.isin([Status.IN_PROGRESS.value])
+    deadline = activities["contractual_deadline"].fillna(activities["planned_end"])
+
+    overdue = calendar.days_between(deadline, today)  # > 0: the deadline has passed
+    late = open_ & (overdue >= 1).fillna(False)
+    started_late = (calendar.days_between(activities["planned_start"], today) >= 1).fillna(False)
+    late_start = status.isin([Status.NOT_STARTED.value]) & ~late & started_late
+    due_soon = open_ & ~late & overdue.between(-due_soon_days, 0).fillna(False)
+    silent = calendar.days_between(activities["last_update"], today) > stale_days
+    stale = open_ & silent.fillna(False)
+    finished_after = calendar.days_between(deadline, activities["actual_end"])
+    done_late = done & (finished_after >= 1).fillna(False)
+
+    projected, never_finishes = _project_finish(activities, today, calendar, history)
+    finishes_after = (calendar.days_between(deadline, projected) >= 1).fillna(False)
+    at_risk = in_progress & ~late & deadline.notna() & (finishes_after | never_finishes)
+
+    days_late = (
+        overdue.clip(lower=0)
+        .where(open_, finished_after.clip(lower=0))
+        .where(~paused, pd.NA)
+        .astype("Int64")
+    )
+    projected_finish = projected.where(open_, activities["actual_end"].where(done))
+    flags = {
+        Flag.LATE: late,
+        Flag.AT_RISK: at_risk,
+        Flag.LATE_START: late_start,
+        Flag.DUE_SOON: due_soon,
+        Flag.STALE: stale,
+        Flag.DONE_LATE: done_late,
+    }
+    return _tracking_frame(
+        activities,
+        kind="activity",
+        ids=activities["id"],
+        names=activities["activity"],
+        status=status,
+        progress=progress,
+        planned_start=activities["planned_start"],
+        deadline=deadline,
+        actual_end=activities["actual_end"],
+        last_update=activities["last_update"],
+        days_late=days_late,
+        projected_finish=projected_finish,
+        flags=flags,
+    )
+
+
+def flag_deliverables(
+    deliverables: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    due_soon_days: int = 14,
+    calendar: Calendar = CALENDAR_DAYS,
+) -> pd.DataFrame:
+    """Tracking rows for deliverables: late when not submitted by the due date, due soon, done late."""
+    deliverables = _conform(deliverables, _DELIVERABLE_TEXT, _DELIVERABLE_DATES, ())
+    today = _as_timestamp(as_of)
+    status = deliverables["status"].fillna(DeliverableStatus.TODO.value)
+    submitted = status.isin([DeliverableStatus.SUBMITTED.value, DeliverableStatus.VALIDATED.value])
+    due = deliverables["due"]
+    submitted_on = deliverables["submitted_on"]
+
+    overdue = calendar.days_between(due, today)
+    late = ~submitted & (overdue >= 1).fillna(False)
+    due_soon = ~submitted & ~late & overdue.between(-due_soon_days, 0).fillna(False)
+    handed_in_after = calendar.days_between(due, submitted_on)
+    done_late = submitted & (handed_in_after >= 1).fillna(False)
+    days_late = (
+        overdue.clip(lower=0).where(~submitted, handed_in_after.clip(lower=0)).astype("Int64")
+    )
+    no_flag = pd.Series(False, index=deliverables.index)
+    flags = {
+        Flag.LATE: late,
+        Flag.AT_RISK: no_flag,
+        Flag.LATE_START: no_flag,
+        Flag.DUE_SOON: due_soon,
+        Flag.STALE: no_flag,
+        Flag.DONE_LATE: done_late,
+    }
+    no_date = pd.Series(pd.NaT, index=deliverables.index, dtype="datetime64[ns]")
+    return _tracking_frame(
+        deliverables,
+        kind="deliverable",
+        ids=deliverables["deliverable"],
+        names=deliverables["deliverable"],
+        status=status,
+        progress=pd.Series(np.nan, index=deliverables.index),
+        planned_start=no_date,
+        deadline=due,
+        actual_end=submitted_on.where(submitted),
+        last_update=no_date,
+        days_late=days_late,
+        projected_finish=submitted_on.where(submitted),
+        flags=flags,
+    )
+
+
+def track(
+    activities: pd.DataFrame,
+    deliverables: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    due_soon_days: int = 14,
+    stale_days: int = 30,
+    calendar: Calendar = CALENDAR_DAYS,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The tracking frame: activities then deliverables, each in the order given (sheet order)."""
+    activity_rows = flag_activities(
+        activities,
+        as_of,
+        due_soon_days=due_soon_days,
+        stale_days=stale_days,
+        calendar=calendar,
+        history=history,
+    )
+    deliverable_rows = flag_deliverables(
+        deliverables, as_of, due_soon_days=due_soon_days, calendar=calendar
+    )
+    return pd.concat([activity_rows, deliverable_rows], ignore_index=True)
+
+
+def flag_lists(tracking: pd.DataFrame) -> pd.Series:
+    """Flag codes raised on each row, in FLAG_ORDER (lists shared between rows: read only)."""
+    present = [flag for flag in TRACKED_FLAGS if flag.value in tracking.columns]
+    # Each combination of flags is a bit pattern; at most 2**6 of them, each listed once.
+    patterns = np.zeros(len(tracking), dtype="int64")
+    for bit, flag in enumerate(present):
+        raised = tracking[flag.value].fillna(False).to_numpy(dtype=bool)
+        patterns |= raised.astype("int64") << bit
+    combinations = np.empty(1 << len(present), dtype=object)
+    for pattern in range(len(combinations)):
+        combinations[pattern] = [f.value for bit, f in enumerate(present) if pattern >> bit & 1]
+    return pd.Series(combinations[patterns], index=tracking.index, dtype=object)
+
+
+def _project_finish(
+    activities: pd.DataFrame,
+    today: pd.Timestamp,
+    calendar: Calendar,
+    history: pd.DataFrame | None,
+) -> tuple[pd.Series, pd.Series]:
+    """Projected finish at the current pace, and whether that pace never gets there."""
+    progress = activities["progress"].to_numpy(dtype="float64", na_value=np.nan)
+    remaining = np.clip(1.0 - progress, 0.0, None)
+    elapsed = calendar.days_between(activities["planned_start"], today)
+    elapsed_days = elapsed.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # No progress yet, or no time elapsed: no pace, so no projection.
+        simple_pace = np.where((progress > 0) & (elapsed_days > 0), progress / elapsed_days, np.nan)
+    measured = _history_pace(activities, today, calendar, history)
+    pace = np.where(np.isnan(measured), simple_pace, measured)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        days_needed = np.where(
+            pace > STALLED_PACE, np.ceil(remaining / pace - ROUNDING_SLACK), np.inf
+        )
+    days_needed = np.where(remaining <= 0, 0.0, days_needed)
+    stalled = (remaining > 0) & (measured <= STALLED_PACE)
+    too_far = (remaining > 0) & (pace > STALLED_PACE) & (days_needed > MAX_PROJECTION_DAYS)
+    never = stalled | too_far
+    reachable = np.isfinite(days_needed) & ~never & ~np.isnan(pace) | (remaining <= 0)
+    reachable &= ~np.isnan(progress)
+    starts = pd.Series(today, index=activities.index, dtype="datetime64[ns]")
+    steps = pd.Series(np.where(reachable, days_needed, np.nan), index=activities.index)
+    projected = calendar.add_days(starts, steps)
+    return projected, pd.Series(never, index=activities.index)
+
+
+def _history_pace(
+    activities: pd.DataFrame,
+    today: pd.Timestamp,
+    calendar: Calendar,
+    history: pd.DataFrame | None,
+) -> np.ndarray:
+    """Recent pace (share per day) fitted on stored snapshots plus today; NaN where too few."""
+    paces = np.full(len(activities), np.nan)
+    if history is None or history.empty or not {"id", "as_of", "progress"} <= set(history.columns):
+        return paces
+    keys = ["project", "id"] if "project" in history.columns else ["id"]
+    days = pd.to_datetime(history["as_of"], errors="coerce").dt.normalize()
+    progress_then = pd.to_numeric(history["progress"], errors="coerce")
+    window_start = today - pd.Timedelta(days=HISTORY_WINDOW_DAYS)
+    # Filter first: the store holds every run, the window a few weeks.
+    recent = (
+        days.between(window_start, today, inclusive="left") & progress_then.notna()
+    ).to_numpy()
+    snapshots = pd.DataFrame(
+        {
+            **{key: history[key][recent].astype("str") for key in keys},
+            "day": days[recent],
+            "progress": progress_then[recent],
+        }
+    )
+    # Several runs on one day: the last one stored is what the team saw that day.
+    snapshots = snapshots.drop_duplicates([*keys, "day"], keep="last")
+    current = pd.DataFrame(
+        {key: activities[key].astype("str") for key in keys}
+        | {"position": np.arange(len(activities))}
+    )
+    points = current.merge(snapshots, on=keys, how="inner")[["position", "day", "progress"]]
+    counts = points.groupby("position")["day"].size()
+    eligible = counts.index[counts >= MIN_HISTORY_SNAPSHOTS]
+    points = points[points["position"].isin(eligible)]
+    if points.empty:
+        return paces
+    points = points.assign(
+        x=-calendar.days_between(points["day"], today).to_numpy(dtype="float64", na_value=np.nan)
+    )
+    progress = activities["progress"].to_numpy(dtype="float64", na_value=np.nan)
+    positions = eligible.to_numpy()
+    today_points = pd.DataFrame({"position": positions, "x": 0.0, "progress": progress[positions]})
+    fitted = pd.concat(
+        [points[["position", "x", "progress"]], today_points.dropna(subset=["progress"])],
+        ignore_index=True,
+    )
+    # Least-squares slope per activity from running sums: no loop over activities.
+    fitted = fitted.assign(xx=fitted["x"] ** 2, xy=fitted["x"] * fitted["progress"], n=1.0)
+    sums = fitted.groupby("position")[["n", "x", "progress", "xx", "xy"]].sum()
+    spread = sums["n"] * sums["xx"] - sums["x"] ** 2
+    slope = (sums["n"] * sums["xy"] - sums["x"] * sums["progress"]) / spread.where(spread > 0)
+    paces[slope.index.to_numpy()] = slope.to_numpy(dtype="float64", na_value=np.nan)
+    return paces
+
+
+def _tracking_frame(
+    source: pd.DataFrame,
+    *,
+    kind: str,
+    ids: pd.Series,
+    names: pd.Series,
+    status: pd.Series,
+    progress: pd.Series,
+    planned_start: pd.Series,
+    deadline: pd.Series,
+    actual_end: pd.Series,
+    last_update: pd.Series,
+    days_late: pd.Series,
+    projected_finish: pd.Series,
+    flags: dict[Flag, pd.Series],
+) -> pd.DataFrame:
+    """Tracking rows in TRACKING_COLUMNS order; state is the first flag raised, else the status."""
+    state = np.select(
+        [flags[flag].to_numpy(dtype=bool) for flag in TRACKED_FLAGS],
+        [flag.value for flag in TRACKED_FLAGS],
+        default=status.fillna(STATE_UNKNOWN).to_numpy(dtype=object),
+    )
+    columns: dict[str, pd.Series | str] = {
+        "project": source["project"],
+        "kind": kind,
+        "id": ids,
+        "name": names,
+        "owner": source["owner"],
+        "owner_email": source["owner_email"],
+        "output": source["output"] if "output" in source else _missing_text(source),
+        "funder": source["funder"],
+        "status": status,
+        "progress": progress.astype("float64"),
+        "planned_start": planned_start,
+        "deadline": deadline,
+        "actual_end": actual_end,
+        "last_update": last_update,
+        "days_late": days_late,
+        "projected_finish": projected_finish,
+        "state": pd.Series(state, index=source.index, dtype="str"),
+        "row": source["row"] if "row" in source else pd.Series(pd.NA, index=source.index),
+    }
+    columns |= {flag.value: flags[flag].astype(bool) for flag in TRACKED_FLAGS}
+    tracking = pd.DataFrame(columns, index=source.index)
+    tracking["kind"] = tracking["kind"].astype("str")
+    for column in ("planned_start", "deadline", "actual_end", "last_update", "projected_finish"):
+        tracking[column] = tracking[column].astype("datetime64[ns]")
+    tracking["row"] = pd.to_numeric(tracking["row"], errors="coerce").astype("Int64")
+    return tracking.reset_index(drop=True)[TRACKING_COLUMNS]
+
+
+def _conform(
+    frame: pd.DataFrame,
+    text: tuple[str, ...],
+    dates: tuple[str, ...],
+    numbers: tuple[str, ...],
+) -> pd.DataFrame:
+    """The frame with every column the rules read, typed; absent ones added empty (no mutation)."""
+    added: dict[str, pd.Series] = {}
+    for column in text:
+        if column not in frame.columns:
+            added[column] = _missing_text(frame)
+    for column in dates:
+        if column not in frame.columns:
+            added[column] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        elif frame[column].dtype != "datetime64[ns]":
+            added[column] = pd.to_datetime(frame[column], errors="coerce").astype("datetime64[ns]")
+    for column in numbers:
+        if column not in frame.columns:
+            added[column] = pd.Series(np.nan, index=frame.index, dtype="float64")
+        elif frame[column].dtype != "float64":
+            added[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame.assign(**added) if added else frame
+
+
+def _missing_text(frame: pd.DataFrame) -> pd.Series:
+    """An all-missing text column shaped like the frame."""
+    return pd.Series(np.nan, index=frame.index, dtype="str")
+
+
+def _as_timestamp(day: dt.date) -> pd.Timestamp:
+    """A reference date as a midnight timestamp."""
+    return pd.Timestamp(day).normalize()
