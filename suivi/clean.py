@@ -234,13 +234,13 @@ def type_cells(
     typed: dict[str, pd.Series] = {}
     for column in COLUMNS[tab]:
         raw = cells[column.name]
-        values, failed, kind = _parse_column(tab, column, raw, rules)
+        kind = _kind_of(tab, column)
+        values, failed, missing = parse.on_distinct(raw, lambda distinct: _parse_column(tab, column, distinct, rules))
         typed[column.name] = values
         key = column.name in KEY_COLUMNS[tab]
         message = MESSAGES.get(kind, "") + (" ; ligne ignorée" if key else "")
         problems.extend(_cell_problems(project, located, column.name, raw, failed, message, key))
         if column.required and column.name in located.letters:
-            missing = parse.is_blank(raw)
             message = "valeur obligatoire manquante" + (" ; ligne ignorée" if key else "")
             problems.extend(
                 _cell_problems(project, located, column.name, raw, missing, message, key)
@@ -251,33 +251,39 @@ def type_cells(
     return frame.reset_index(drop=True), problems
 
 
+def _kind_of(tab: Tab, column: Column) -> str:
+    """Which message a failed cell of this column gets."""
+    if tab is Tab.INDICATORS and column.name in {"method", "direction", "aggregation", "frequency"}:
+        return column.name
+    if tab is Tab.COMMITTEES and column.name == "participants":
+        return "emails"
+    return column.kind
+
+
 def _parse_column(
     tab: Tab, column: Column, raw: pd.Series, rules: Collection[str]
-) -> tuple[pd.Series, np.ndarray, str]:
-    """Typed values of one column, the failed-cell mask and the kind of message."""
+) -> tuple[pd.Series, np.ndarray]:
+    """Typed values of one column and the failed-cell mask."""
     if tab is Tab.INDICATORS and column.name == "method":
         methods = parse.parse_text(raw)
-        manual = methods.isna() | methods.map(normalise_label, na_action="ignore").isin(
-            MANUAL_METHODS
-        )
+        folded = methods.map(normalise_label, na_action="ignore")
+        manual = methods.isna() | folded.isin(MANUAL_METHODS)
         failed = ~(manual | methods.isin(list(rules))).to_numpy(dtype=bool)
-        return methods.where(~manual, "saisie"), failed, "method"
+        return methods.where(~manual, "saisie"), failed
     if tab is Tab.COMMITTEES and column.name == "participants":
-        values, failed = parse.parse_email_lists(raw)
-        return values, failed, "emails"
+        return parse.parse_email_lists(raw)
     if tab is Tab.INDICATORS and column.name in {"direction", "aggregation"}:
         labels = DIRECTION_LABELS if column.name == "direction" else AGGREGATION_LABELS
         codes, failed = parse.parse_labels(raw.where(~parse.is_blank(raw), ""), labels)
         default = "up" if column.name == "direction" else "latest"
-        return codes.fillna(default), failed, column.name
+        return codes.fillna(default), failed
     if tab is Tab.INDICATORS and column.name == "frequency":
         codes, failed = parse.parse_labels(raw, {k: str(v) for k, v in FREQUENCY_DAYS.items()})
-        return pd.to_numeric(codes, errors="coerce").astype(float), failed, "frequency"
+        return pd.to_numeric(codes, errors="coerce").astype(float), failed
     parser = PARSERS.get(column.kind)
     if parser is None:
-        return parse.parse_text(raw), np.zeros(len(raw), dtype=bool), "text"
-    values, failed = parser(raw)
-    return values, failed, column.kind
+        return parse.parse_text(raw), np.zeros(len(raw), dtype=bool)
+    return parser(raw)
 
 
 def _cell_problems(

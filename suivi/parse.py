@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -195,3 +196,31 @@ def parse_text(cells: pd.Series) -> pd.Series:
 
 def _int_text(value: object) -> object:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else value
+
+
+def holds_bools(cells: pd.Series) -> bool:
+    """True when a bool may hide among the cells (True hashes like 1, False like 0)."""
+    kind = pd.api.types.infer_dtype(cells, skipna=True)
+    if kind in {"string", "empty", "datetime", "date", "floating", "integer", "mixed-integer-float", "decimal"}:
+        return False
+    return bool(cells.map(type).eq(bool).any())
+
+
+def on_distinct(
+    cells: pd.Series, parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse each distinct value once and spread the results: sheets repeat their values a lot.
+
+    Returns (values, failed, blank) aligned on `cells`.
+    """
+    if holds_bools(cells) or cells.map(type).eq(list).any():
+        values, failed = parse(cells)
+        return values, failed, is_blank(cells)
+    codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
+    # One more slot, parsed as an empty cell, serves the missing ones (defaults apply there too).
+    distinct = pd.Series([*uniques, None], dtype="object")
+    values, failed = parse(distinct)
+    positions = np.where(codes < 0, len(uniques), codes)
+    spread = values.take(positions)
+    spread.index = cells.index
+    return spread, np.asarray(failed)[positions], is_blank(distinct)[positions]

@@ -16,6 +16,8 @@ import pytest  # noqa: E402
 
 from store_fixtures import postgres_url, sqlite_url, store  # noqa: E402, F401
 
+pytest_plugins = ["fakes.sheets_api", "fakes.smtp"]
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / "config" / "suivi.yaml"
 

@@ -1,0 +1,535 @@
+"""A Google Sheet as a source: two reads per run, one write, bounded retries, clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import numbers
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import google.auth.exceptions
+import gspread
+import numpy as np
+import pandas as pd
+import requests
+import requests.adapters
+from google.auth.transport.requests import AuthorizedSession, Request
+from google.oauth2 import service_account
+from gspread.utils import absolute_range_name, rowcol_to_a1
+
+from suivi.adapters.sheets import SourceError
+from suivi.model import RawTab, RawTabs
+from suivi.schema import OwnedTab
+from suivi.settings import Env
+
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+# Hosts gspread calls; an endpoint override sends both to the same base URL.
+GOOGLE_API_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
+# Only what the reader needs: no formats, no grid data.
+METADATA_FIELDS = (
+    "properties(title,locale,timeZone),"
+    "sheets.properties(sheetId,title,index,sheetType,gridProperties(rowCount,columnCount))"
+)
+# Values, not their French display: dates as serial numbers, percentages as fractions.
+READ_OPTIONS: dict[str, str] = {
+    "valueRenderOption": "UNFORMATTED_VALUE",
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
+# An owned tab is created with the grid a person would get, so it rarely needs growing.
+NEW_TAB_ROWS = 1000
+NEW_TAB_COLUMNS = 26
+SHARE_HINT = "share the spreadsheet with the service account {email} (Editor for write-back)"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Where a tab lives and how big its grid is (rows and columns that can hold values)."""
+
+    sheet_id: int
+    rows: int
+    columns: int
+
+
+class GoogleSheets:
+    """A Google Sheet read whole in two requests and written back in one.
+
+    `retries` is how many times a transient failure (408, 429, 5xx, timeout, dropped
+    connection) is retried, so a call is made at most `retries + 1` times; the waits grow
+    exponentially with full jitter (`backoff` seconds doubling, capped at `backoff_cap`).
+    Everything else (400, 401, 403, 404, a bad key) fails at once.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        credentials: Mapping[str, Any] | Path | str,
+        endpoint: str | None = None,
+        timeout: float = 30,
+        retries: int = 4,
+        backoff: float = 1.0,
+        backoff_cap: float = 30.0,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.key = key
+        self.retries = max(retries, 0)
+        self.title: str | None = None
+        self.locale: str | None = None
+        self.time_zone: str | None = None
+        self._backoff = backoff
+        self._backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._random = random.Random()
+        self._credentials, token_uri = _load_credentials(key, credentials)
+        session = _authorized_session(self._credentials, token_uri, endpoint)
+        client = gspread.Client(
+            auth=self._credentials, session=session, http_client=gspread.HTTPClient
+        )
+        client.set_timeout(timeout)
+        self._http = client.http_client
+        self._grids: dict[str, _Grid] | None = None  # tab title → grid, from the last metadata
+        self._extents: dict[str, tuple[int, int]] = {}  # tab title → (rows, columns) holding data
+
+    @property
+    def service_account_email(self) -> str:
+        """The e-mail the spreadsheet must be shared with."""
+        return str(self._credentials.service_account_email)
+
+    def describe(self) -> str:
+        """The spreadsheet's title and key (the key alone before the first read)."""
+        return (
+            f"Google Sheet '{self.title}' ({self.key})"
+            if self.title
+            else f"Google Sheet {self.key}"
+        )
+
+    def read_tabs(self) -> RawTabs:
+        """Every tab, as values: one metadata read and one batchGet for all tabs."""
+        titles = list(self._load_grids())
+        if not titles:
+            return {}
+        value_ranges = self._get_values(titles, "read the tabs")
+        tabs: RawTabs = {}
+        for title, value_range in zip(titles, value_ranges, strict=True):
+            rows = _rows_of(value_range)
+            tabs[title] = rows
+            self._extents[title] = _extent(rows)
+        return tabs
+
+    def write_tabs(self, tabs: dict[str, RawTab]) -> None:
+        """Rewrite the owned tabs whole, as literal values, in one values:batchUpdate.
+
+        On the first run the missing tabs are created first (one more write, once); a tab
+        whose grid is too small is grown in that same structural request. Cells beyond the
+        new content, up to what the tab held before, are blanked in the same write.
+        """
+        unknown = set(tabs) - {tab.value for tab in OwnedTab}
+        if unknown:
+            raise ValueError(f"refusing to write the team's own tabs: {sorted(unknown)}")
+        if not tabs:
+            return
+        contents = {
+            title: [[_literal(value) for value in row] for row in rows]
+            for title, rows in tabs.items()
+        }
+        grids = self._grids if self._grids is not None else self._load_grids()
+        unread = [title for title in contents if title in grids and title not in self._extents]
+        if unread:  # a fresh object: learn how much the owned tabs hold, to blank the rest
+            for title, value_range in zip(
+                unread, self._get_values(unread, "read the tracking tabs"), strict=True
+            ):
+                self._extents[title] = _extent(_rows_of(value_range))
+        regions = {
+            title: _region(rows, self._extents.get(title, (0, 0)))
+            for title, rows in contents.items()
+        }
+        self._ensure_grids(regions)
+        data = [
+            {
+                "range": f"{absolute_range_name(title)}!A1:{rowcol_to_a1(height, width)}",
+                "majorDimension": "ROWS",
+                "values": _padded(contents[title], height, width),
+            }
+            for title, (height, width) in regions.items()
+            if height and width
+        ]
+        if data:
+            body = {"valueInputOption": "RAW", "data": data}  # RAW: a string is never a formula
+            self._call(
+                "write the tracking tabs", lambda: self._http.values_batch_update(self.key, body)
+            )
+        for title, rows in contents.items():
+            self._extents[title] = _extent(rows)
+
+    def cell_url(self, tab: str, cell: str) -> str | None:
+        """A link opening the tab at that cell; None when the tab is unknown."""
+        if self._grids is None:
+            try:
+                self._load_grids()
+            except SourceError:
+                return None  # a link is a convenience; never fail a report for it
+        grid = (self._grids or {}).get(tab)
+        if grid is None:
+            return None
+        link = f"https://docs.google.com/spreadsheets/d/{self.key}/edit#gid={grid.sheet_id}"
+        return f"{link}&range={cell}" if cell else link
+
+    def _load_grids(self) -> dict[str, _Grid]:
+        """Read the spreadsheet's properties and tabs (one read) and remember them."""
+        metadata = self._call("read the list of tabs", self._fetch_metadata)
+        return self._remember(metadata)
+
+    def _fetch_metadata(self) -> Mapping[str, Any]:
+        return self._http.fetch_sheet_metadata(self.key, params={"fields": METADATA_FIELDS})
+
+    def _remember(self, metadata: Mapping[str, Any]) -> dict[str, _Grid]:
+        properties = metadata.get("properties", {})
+        self.title = properties.get("title") or self.title
+        self.locale = properties.get("locale") or self.locale
+        self.time_zone = properties.get("timeZone") or self.time_zone
+        grids: dict[str, _Grid] = {}
+        for sheet in metadata.get("sheets", []):
+            tab = sheet.get("properties", {})
+            if tab.get("sheetType", "GRID") != "GRID":
+                continue  # chart sheets hold no cells
+            size = tab.get("gridProperties", {})
+            grids[tab["title"]] = _Grid(
+                int(tab.get("sheetId", 0)),
+                int(size.get("rowCount", 0)),
+                int(size.get("columnCount", 0)),
+            )
+        self._grids = grids
+        return grids
+
+    def _get_values(self, titles: list[str], action: str) -> list[Mapping[str, Any]]:
+        """The value ranges of whole tabs, in the order asked, in one batchGet."""
+        ranges = [absolute_range_name(title) for title in titles]
+
+        def batch_get() -> Any:
+            # gspread adds `ranges` to the params dict it is given: hand it a fresh one.
+            return self._http.values_batch_get(self.key, list(ranges), params=dict(READ_OPTIONS))
+
+        response = self._call(action, batch_get)
+        value_ranges = response.get("valueRanges", []) if isinstance(response, Mapping) else []
+        if len(value_ranges) != len(titles):
+            raise SourceError(
+                f"{self.describe()}: Google answered {len(value_ranges)} ranges for {len(titles)} tabs;"
+                " will retry",
+                transient=True,
+            )
+        return list(value_ranges)
+
+    def _ensure_grids(self, regions: dict[str, tuple[int, int]]) -> None:
+        """Create missing owned tabs and grow too-small ones, in one structural request."""
+        sent = False
+
+        def change() -> None:
+            nonlocal sent
+            if sent:  # an earlier attempt may have been applied before it failed: look again
+                self._remember(self._fetch_metadata())
+            changes = self._grid_changes(regions)
+            if not changes:
+                return
+            sent = True
+            reply = self._http.batch_update(self.key, {"requests": changes})
+            self._learn(changes, reply.get("replies", []) if isinstance(reply, Mapping) else [])
+
+        self._call("create the tracking tabs", change)
+
+    def _grid_changes(self, regions: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
+        grids = self._grids or {}
+        changes: list[dict[str, Any]] = []
+        for title, (height, width) in regions.items():
+            grid = grids.get(title)
+            if grid is None:
+                size = {
+                    "rowCount": max(height, NEW_TAB_ROWS),
+                    "columnCount": max(width, NEW_TAB_COLUMNS),
+                }
+                changes.append(
+                    {
+                        "addSheet": {
+                            "properties": {
+                                "title": title,
+                                "sheetType": "GRID",
+                                "gridProperties": size,
+                            }
+                        }
+                    }
+                )
+            elif height > grid.rows or width > grid.columns:
+                size = {"rowCount": max(height, grid.rows), "columnCount": max(width, grid.columns)}
+                changes.append(
+                    {
+                        "updateSheetProperties": {
+                            "properties": {"sheetId": grid.sheet_id, "gridProperties": size},
+                            "fields": "gridProperties.rowCount,gridProperties.columnCount",
+                        }
+                    }
+                )
+        return changes
+
+    def _learn(self, changes: list[dict[str, Any]], replies: list[Any]) -> None:
+        """Record the new tabs' ids and the new grid sizes, so no read is needed after a write."""
+        grids = dict(self._grids or {})
+        by_id = {grid.sheet_id: title for title, grid in grids.items()}
+        replies = [*replies, *[{}] * (len(changes) - len(replies))]
+        for change, reply in zip(changes, replies, strict=False):
+            if "addSheet" in change:
+                added = (reply or {}).get("addSheet", {}).get("properties") or change["addSheet"][
+                    "properties"
+                ]
+                size = added.get("gridProperties", {})
+                grids[added["title"]] = _Grid(
+                    int(added.get("sheetId", 0)),
+                    int(size.get("rowCount", 0)),
+                    int(size.get("columnCount", 0)),
+                )
+                self._extents[added["title"]] = (0, 0)
+            else:
+                properties = change["updateSheetProperties"]["properties"]
+                title = by_id[properties["sheetId"]]
+                size = properties["gridProperties"]
+                grids[title] = _Grid(properties["sheetId"], size["rowCount"], size["columnCount"])
+        self._grids = grids
+
+    def _call(self, action: str, operation: Callable[[], T]) -> T:
+        """Run one API call; retry transient failures with capped, fully jittered backoff."""
+        attempt = 0
+        while True:
+            try:
+                return operation()
+            except (
+                gspread.exceptions.APIError,
+                requests.exceptions.RequestException,
+                google.auth.exceptions.GoogleAuthError,
+            ) as error:
+                failure = self._failure(action, error)
+                if not failure.transient or attempt >= self.retries:
+                    raise failure from error
+            # Full jitter: spreads the retries of several workers over the quota minute.
+            self._sleep(self._random.uniform(0, min(self._backoff_cap, self._backoff * 2**attempt)))
+            attempt += 1
+
+    def _failure(self, action: str, error: Exception) -> SourceError:
+        """The SourceError saying what went wrong and what to do about it."""
+        name = self.describe()
+        if isinstance(error, gspread.exceptions.APIError):
+            status = error.response.status_code
+            detail = str(error.error.get("message", "")).strip()
+            if status == 403:
+                hint = SHARE_HINT.format(email=self.service_account_email)
+                return SourceError(f"{name}: permission denied to {action}: {hint}")
+            if status == 404:
+                return SourceError(
+                    f"{name}: spreadsheet not found: check the key/URL in config (`source`)"
+                )
+            if status == 401:
+                return SourceError(
+                    f"{name}: Google refused the access token of {self.service_account_email}:"
+                    " check the service-account key (SUIVI_GOOGLE_CREDENTIALS)"
+                )
+            if status in (408, 429) or status >= 500:
+                return SourceError(
+                    f"{name}: could not {action}: Google quota (refills each minute) / server error"
+                    f" ({status}: {detail}), will retry",
+                    transient=True,
+                )
+            return SourceError(f"{name}: Google refused to {action} ({status}: {detail})")
+        if isinstance(error, google.auth.exceptions.RefreshError):
+            reason = error.args[0] if error.args else error
+            return SourceError(
+                f"{name}: no access token for {self.service_account_email} ({reason}):"
+                " check the service-account key (SUIVI_GOOGLE_CREDENTIALS)",
+                transient=bool(getattr(error, "retryable", False)),
+            )
+        if isinstance(
+            error,
+            requests.exceptions.Timeout
+            | requests.exceptions.ConnectionError
+            | google.auth.exceptions.TransportError,
+        ):
+            return SourceError(
+                f"{name}: Google could not be reached or did not answer in time to {action}"
+                f" ({type(error).__name__}), will retry",
+                transient=True,
+            )
+        return SourceError(
+            f"{name}: unexpected answer while trying to {action} ({type(error).__name__}: {error});"
+            " check SUIVI_SHEETS_ENDPOINT if it is set"
+        )
+
+
+def open_google_sheet(
+    key: str, env: Env, credentials_info: Mapping[str, Any] | None = None
+) -> GoogleSheets:
+    """A GoogleSheets for `key`, with the key from `credentials_info` or SUIVI_GOOGLE_CREDENTIALS."""
+    credentials: Mapping[str, Any] | Path | None = (
+        credentials_info if credentials_info is not None else env.google_credentials
+    )
+    if credentials is None:
+        raise SourceError(
+            f"Google Sheet {key}: no service-account key: set SUIVI_GOOGLE_CREDENTIALS to the path"
+            " of the service account's JSON key, and share the spreadsheet with its e-mail"
+        )
+    return GoogleSheets(key, credentials=credentials, endpoint=env.sheets_endpoint)
+
+
+class _RedirectAdapter(requests.adapters.HTTPAdapter):
+    """Sends requests meant for Google's API hosts to another base URL (a proxy, a test server)."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Swap scheme and host for the base URL, keep path and query as gspread built them."""
+        url = str(request.url)
+        parts = urlsplit(url)
+        request.url = self.base + url[len(f"{parts.scheme}://{parts.netloc}") :]
+        return super().send(request, stream, timeout, verify, cert, proxies)
+
+
+def _load_credentials(
+    key: str, credentials: Mapping[str, Any] | Path | str
+) -> tuple[service_account.Credentials, str]:
+    """Service-account credentials from a key file or its parsed JSON, and their token URL."""
+    if isinstance(credentials, Mapping):
+        origin = "the service-account key"
+        info: Any = dict(credentials)
+    else:
+        path = Path(credentials)
+        origin = f"the service-account key {path}"
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SourceError(
+                f"Google Sheet {key}: {origin} not found: check SUIVI_GOOGLE_CREDENTIALS"
+            ) from None
+        except (OSError, ValueError) as error:
+            raise SourceError(
+                f"Google Sheet {key}: {origin} cannot be read ({type(error).__name__}):"
+                " check SUIVI_GOOGLE_CREDENTIALS"
+            ) from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        kind = info.get("type") if isinstance(info, dict) else type(info).__name__
+        raise SourceError(
+            f"Google Sheet {key}: {origin} is not a service-account key (type {kind!r}):"
+            " download a JSON key of a service account from Google Cloud"
+        )
+    try:
+        loaded = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
+    except (ValueError, TypeError) as error:  # missing fields, unreadable private key
+        raise SourceError(
+            f"Google Sheet {key}: {origin} cannot be used ({error}): check the service-account key"
+        ) from None
+    return loaded, str(info.get("token_uri", ""))
+
+
+def _authorized_session(
+    credentials: service_account.Credentials, token_uri: str, endpoint: str | None
+) -> AuthorizedSession:
+    """A session that signs every call, optionally sending the API calls to `endpoint`."""
+    token_session = requests.Session()
+    # Like google-auth's own token session: retry dropped connections to the token endpoint.
+    token_session.mount("https://", requests.adapters.HTTPAdapter(max_retries=3))
+    # Proxy variables must not route a loopback token endpoint (a test server) elsewhere.
+    token_session.trust_env = not _is_loopback(token_uri)
+    session = AuthorizedSession(credentials, auth_request=Request(token_session))
+    if endpoint:
+        session.trust_env = False  # the endpoint is explicit: no proxy from the environment
+        adapter = _RedirectAdapter(_api_base(endpoint))
+        for host in GOOGLE_API_HOSTS:
+            session.mount(host, adapter)
+    return session
+
+
+def _api_base(endpoint: str) -> str:
+    """Scheme and host (and any prefix) of SUIVI_SHEETS_ENDPOINT, without a trailing /v4."""
+    base = endpoint.strip().rstrip("/")
+    if base.endswith("/v4"):
+        base = base[: -len("/v4")]
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SourceError(f"SUIVI_SHEETS_ENDPOINT {endpoint!r} is not an http(s) URL")
+    return base
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _rows_of(value_range: Mapping[str, Any]) -> RawTab:
+    """Rows of one value range, padded to a rectangle; empty cells become None.
+
+    Google leaves out trailing empty cells and rows, sends `[]` for an empty row inside the
+    data, and no `values` key at all for an empty tab.
+    """
+    rows = value_range.get("values") or []
+    width = max((len(row) for row in rows), default=0)
+    return [
+        [None if cell == "" else cell for cell in row] + [None] * (width - len(row)) for row in rows
+    ]
+
+
+def _extent(rows: RawTab) -> tuple[int, int]:
+    """(rows, columns) up to the last non-empty cell."""
+    filled = [
+        max((index + 1 for index, cell in enumerate(row) if cell not in (None, "")), default=0)
+        for row in rows
+    ]
+    height = max((index + 1 for index, width in enumerate(filled) if width), default=0)
+    return height, max(filled, default=0)
+
+
+def _region(rows: RawTab, previous: tuple[int, int]) -> tuple[int, int]:
+    """The block to write: the new content, stretched over what the tab held before."""
+    height, width = _extent(rows)
+    return max(height, len(rows), previous[0]), max(width, previous[1])
+
+
+def _padded(rows: RawTab, height: int, width: int) -> RawTab:
+    """Rows cut or padded with "" to exactly height x width ("" clears a cell; None would skip it)."""
+    block = [[*row[:width], *[""] * (width - len(row[:width]))] for row in rows[:height]]
+    return block + [[""] * width for _ in range(height - len(block))]
+
+
+def _literal(value: Any) -> str | int | float | bool:
+    """A JSON value stored as is under RAW: numbers stay numbers, dates become ISO text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if math.isfinite(number) else ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

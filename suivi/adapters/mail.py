@@ -1,0 +1,786 @@
+"""E-mail transport: compose with yagmail offline, send over one SMTP connection or to a folder.
+
+`compose` turns a rendered `Email` into a full RFC 5322 message (`Composed`), which the
+store keeps in its outbox; `Smtp.send_all` and `OutboxFolder.send_all` deliver a batch of
+them and say, per key, whether it went out and whether a retry could help.
+
+yagmail 0.16 has sharp edges (see the team's notes on it); each is handled here:
+- `Client.send` reconnects on every call, so `Smtp` logs in once and feeds prepared
+  payloads to the same `smtplib` connection;
+- a plain string item that names an existing file is attached, so the HTML goes in as
+  one `yagmail.raw` item (raw skips the file lookup) and sheet text never as an item;
+- every newline becomes `<br>`, so the HTML is flattened to one line first;
+- the text/plain part is the HTML source, so it is replaced by the real text;
+- `inline` images get a hash Content-ID and an extra `<img>`, so both are rewritten to
+  the Content-ID the HTML references;
+- header values are not sanitised, so CR/LF and control characters are removed here;
+- with no password yagmail falls back to keyring and prompts, so it never logs in
+  itself: `Smtp` calls `smtplib.SMTP.login` with the password from the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import html
+import io
+import logging
+import re
+import smtplib
+import ssl
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.charset import QP, Charset
+from email.message import EmailMessage, Message
+from email.parser import HeaderParser
+from email.utils import formataddr, parseaddr
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import yagmail
+from email_validator import EmailNotValidError, validate_email
+
+from suivi.model import Email
+from suivi.settings import Env
+
+log = logging.getLogger(__name__)
+
+# Languages written right to left, for the standalone HTML copy.
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb"})
+# Start of the error text of every result failed by a configuration problem (bad
+# password, STARTTLS missing, untrusted certificate): fixing the settings fixes them all.
+CONFIG_ERROR = "SMTP configuration error"
+# Longest display name kept: encoded, a name is one word that cannot be folded, and a
+# header line must stay under 998 characters.
+MAX_NAME_LENGTH = 100
+
+# C0 and C1 controls, DEL and the Unicode line/paragraph separators: any of them in a
+# header value could end the header (header injection) or break the header block.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_MIME_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_MESSAGE_POLICY = email.policy.default
+_CONTENT_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+$")
+_BASE64_UTF8 = Charset("utf-8")  # body_encoding BASE64 by default
+_QUOTED_PRINTABLE_UTF8 = Charset("utf-8")
+_QUOTED_PRINTABLE_UTF8.body_encoding = QP  # the text part stays readable in raw form
+_RAW_HTML_WRAPPER = ("<div>", "</div>")  # what yagmail puts around each content item
+# Why a connection could not be used: (text safe to log, permanent).
+_Failure = tuple[str, bool]
+
+
+class MailError(Exception):
+    """An e-mail that cannot be composed or a mailer that cannot connect; the text is safe to log."""
+
+    def __init__(self, message: str, *, permanent: bool = True) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A message ready to send: same field names as the store's `OutboxItem`.
+
+    `recipients` are the validated envelope addresses (To then Cc, no duplicates);
+    `rejected` the addresses dropped because they are not valid, as "address: reason".
+    """
+
+    key: str
+    kind: str
+    project: str
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    payload: str  # the whole RFC 5322 message, ASCII only
+    rejected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message: sent, or failed and whether a retry could ever help.
+
+    `ok` with an `error` means some recipients accepted the message and the ones named in
+    `error` refused it; it must not be resent (the others would get it twice).
+    """
+
+    key: str
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+
+
+class Mailer(Protocol):
+    """What the flows need from a transport: `Smtp` and `OutboxFolder` both fit."""
+
+    def connect(self) -> None:
+        """Open the connection or folder now, to fail before claiming work."""
+
+    def send_all(self, items: Sequence[Composed], sender: str) -> list[SendResult]:
+        """One result per item, in order."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def clean_header(value: str) -> str:
+    """A header value with control characters and line breaks turned into single spaces."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", value).split())
+
+
+def message_id_of(key: str, domain: str) -> str:
+    """A Message-ID unique per key and stable across resends, so clients can de-duplicate."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}.suivi@{domain}>"
+
+
+def compose(
+    email_to_send: Email, sender: tuple[str, str] | str, *, domain: str | None = None
+) -> Composed:
+    """Build the full message offline with yagmail, then give it a real text/plain part.
+
+    `sender` is (display name, address), or "Name <address>", or a bare address.
+    `domain` names the right side of the Message-ID; the sender's domain by default.
+    Invalid recipient addresses are dropped and listed in `rejected`; `MailError` is
+    raised when no valid recipient remains or the sender address is invalid.
+    """
+    sender_name, sender_address = _sender_parts(sender)
+    for content_id, _ in email_to_send.images:
+        if not _CONTENT_ID.match(content_id):  # it goes into a header and a cid: URL as is
+            raise MailError(f"{email_to_send.key}: image Content-ID {content_id!r} is not a token")
+    to, to_rejected = _valid_recipients(email_to_send.to, set())
+    cc, cc_rejected = _valid_recipients(email_to_send.cc, {address.lower() for _, address in to})
+    rejected = to_rejected + cc_rejected
+    if not to and not cc:
+        detail = "; ".join(rejected) or "the e-mail has no recipient"
+        raise MailError(f"{email_to_send.key}: no valid recipient ({detail})")
+    if not to:  # yagmail would address a Cc-only message to the sender; promote Cc instead
+        to, cc = cc, []
+    message_id = message_id_of(email_to_send.key, _message_domain(domain, sender_address))
+    subject = clean_header(email_to_send.subject)
+    language = clean_header(email_to_send.language)
+    language = language if _LANGUAGE_TAG.match(language) else "fr"
+    one_line_html = _one_line(email_to_send.html)
+
+    # Offline use only: prepare_send never connects, and skip_login never reaches keyring.
+    client = yagmail.Client(sender_address, smtp_skip_login=True, soft_email_validation=False)
+    folder_for_images: contextlib.AbstractContextManager[str] = (
+        tempfile.TemporaryDirectory(prefix="suivi-mail-")
+        if email_to_send.images
+        else contextlib.nullcontext("")
+    )
+    with folder_for_images as folder:
+        # yagmail.inline only takes a file path: write each image under a unique name.
+        image_paths = []
+        for index, (_, png) in enumerate(email_to_send.images):
+            path = Path(folder) / _image_file_name(index)
+            path.write_bytes(png)
+            image_paths.append(yagmail.inline(str(path)))
+        attachments = [_named_buffer(name, data) for name, data, _ in email_to_send.attachments]
+        _, raw_message = client.prepare_send(
+            to={address: formataddr((name, address)) for name, address in to},
+            cc={address: formataddr((name, address)) for name, address in cc} or None,
+            subject=subject,
+            # raw: never looked up as a file name; one item: premailer never runs on it.
+            contents=[yagmail.raw(one_line_html), *image_paths],
+            attachments=attachments or None,
+            headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
+            prettify_html=False,
+            message_id=message_id,
+            group_messages=False,
+        )
+    message = email.message_from_string(raw_message)  # compat32, as yagmail wrote it
+    _finish_message(message, email_to_send, one_line_html, subject, sender_name, sender_address)
+    payload = message.as_string(maxheaderlen=78)  # compat32 folds nothing by default
+    if not payload.isascii():  # smtplib sends str payloads as ASCII
+        raise MailError(f"{email_to_send.key}: the composed message is not pure ASCII")
+    recipients = tuple(address for _, address in [*to, *cc])
+    _check_headers(payload, email_to_send.key, recipients)
+    return Composed(
+        key=email_to_send.key,
+        kind=email_to_send.kind,
+        project=email_to_send.project,
+        recipients=recipients,
+        subject=subject,
+        message_id=message_id,
+        payload=payload,
+        rejected=tuple(rejected),
+    )
+
+
+def _sender_parts(sender: tuple[str, str] | str) -> tuple[str, str]:
+    """(clean display name, validated ASCII address) of the sender."""
+    name, address = sender if isinstance(sender, tuple) else parseaddr(clean_header(sender))
+    try:
+        valid = validate_email(
+            clean_header(address), check_deliverability=False, allow_smtputf8=False
+        )
+    except EmailNotValidError as error:
+        raise MailError(f"invalid sender address {clean_header(address)!r}: {error}") from None
+    return _display_name(name), valid.ascii_email or valid.normalized
+
+
+def _display_name(name: str) -> str:
+    """A clean display name, short enough that its encoded form fits a header line."""
+    cleaned = clean_header(name)
+    return cleaned if len(cleaned) <= MAX_NAME_LENGTH else cleaned[: MAX_NAME_LENGTH - 1] + "…"
+
+
+def _valid_recipients(
+    people: Sequence[tuple[str, str]], seen: set[str]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Valid (clean name, ASCII address) pairs not already in `seen`, and the rejected ones."""
+    valid: list[tuple[str, str]] = []
+    rejected: list[str] = []
+    for name, address in people:
+        shown = clean_header(address)
+        try:
+            checked = validate_email(shown, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError as error:
+            rejected.append(f"{shown}: {error}")
+            continue
+        normalized = checked.ascii_email or checked.normalized
+        if normalized.lower() in seen:
+            continue
+        seen.add(normalized.lower())
+        valid.append((_display_name(name), normalized))
+    return valid, rejected
+
+
+def _message_domain(domain: str | None, sender_address: str) -> str:
+    """A safe right-hand side for Message-IDs."""
+    candidate = (domain or sender_address.rpartition("@")[2]).lower()
+    cleaned = re.sub(r"[^a-z0-9.-]", "", candidate).strip(".-")
+    return cleaned or "suivi.invalid"
+
+
+def _image_file_name(index: int) -> str:
+    """The temporary file name of the index-th inline image (yagmail's <img> title)."""
+    return f"image-{index}.png"
+
+
+def _one_line(fragment: str) -> str:
+    """The HTML on one line: yagmail turns every newline into <br>."""
+    return re.sub(r"[\r\n]+", " ", fragment)
+
+
+def _named_buffer(name: str, data: bytes) -> io.BytesIO:
+    """An in-memory attachment; yagmail takes its file name from `.name`."""
+    buffer = io.BytesIO(data)
+    buffer.name = _safe_file_name(name)
+    return buffer
+
+
+def _safe_file_name(name: str) -> str:
+    """A base name without control characters or path separators."""
+    base = clean_header(name).replace("\\", "/").rsplit("/", 1)[-1].strip(". ")
+    return base or "piece-jointe.bin"
+
+
+def _finish_message(
+    message: Message,
+    source: Email,
+    one_line_html: str,
+    subject: str,
+    sender_name: str,
+    sender_address: str,
+) -> None:
+    """Rewrite yagmail's tree in place: real text, referenced Content-IDs, typed attachments.
+
+    Works on the compat32 tree yagmail built: re-folding its headers with the modern
+    policy can break an encoded display name across lines without indentation.
+    """
+    alternative, *attachment_parts = _subparts(message, source.key)
+    body_parts = _subparts(alternative, source.key)
+    if alternative.get_content_type() != "multipart/alternative" or len(body_parts) != 2:
+        raise MailError(f"{source.key}: unexpected MIME tree from yagmail")
+    plain, related = body_parts
+    html_part, *image_parts = _subparts(related, source.key)
+    if len(image_parts) != len(source.images) or len(attachment_parts) != len(source.attachments):
+        raise MailError(f"{source.key}: yagmail lost an image or an attachment")
+
+    html_bytes = html_part.get_payload(decode=True)
+    html_text = html_bytes.decode("utf-8") if isinstance(html_bytes, bytes) else ""
+    for index, (image_part, (content_id, _)) in enumerate(
+        zip(image_parts, source.images, strict=True)
+    ):
+        yagmail_id = str(image_part["Content-ID"]).strip("<>")
+        # yagmail appends its own <img src="cid:HASH" title="NAME"/>; the HTML has its own.
+        html_text = html_text.replace(
+            f'<img src="cid:{yagmail_id}" title="{_image_file_name(index)}"/>', "", 1
+        )
+        del image_part["Content-ID"]
+        image_part["Content-ID"] = f"<{content_id}>"
+        image_part["Content-Disposition"] = "inline"
+    expected_html = one_line_html.join(_RAW_HTML_WRAPPER)
+    if html_text != expected_html:  # guards the yagmail internals this relies on
+        raise MailError(f"{source.key}: yagmail changed the HTML")
+    _set_text(html_part, expected_html, _BASE64_UTF8)
+    _set_text(plain, source.text, _QUOTED_PRINTABLE_UTF8)
+
+    for part, (name, _, mime_type) in zip(attachment_parts, source.attachments, strict=True):
+        file_name = _safe_file_name(name)
+        del part["Content-Type"]
+        del part["Content-Disposition"]
+        part.add_header(
+            "Content-Type",
+            mime_type if _MIME_TYPE.match(mime_type) else "application/octet-stream",
+            name=file_name,
+        )
+        part.add_header("Content-Disposition", "attachment", filename=file_name)
+
+    # yagmail escapes quotes in the display name before formataddr escapes them again.
+    del message["From"]
+    message["From"] = formataddr((sender_name, sender_address)) if sender_name else sender_address
+    # yagmail wrote the subject as one long encoded word; as a str it is folded into
+    # encoded words of legal length.
+    del message["Subject"]
+    message["Subject"] = subject
+
+
+def _subparts(message: Message, key: str) -> list[Message]:
+    """The parts of a multipart message, or MailError."""
+    parts = message.get_payload()
+    if not isinstance(parts, list) or not parts:
+        raise MailError(f"{key}: unexpected MIME tree from yagmail")
+    return [part for part in parts if isinstance(part, Message)]
+
+
+def _set_text(part: Message, text: str, charset: Charset) -> None:
+    """Replace a text part's body, re-encoded in the given charset."""
+    del part["Content-Transfer-Encoding"]
+    part.set_payload(text, charset)
+
+
+def _check_headers(payload: str, key: str, recipients: Sequence[str]) -> None:
+    """Re-read the message and make sure its headers say exactly what was meant."""
+    parsed = HeaderParser(policy=_MESSAGE_POLICY).parsestr(payload)  # the body is not needed
+    if parsed.defects or any(parsed.get_all(name, []) for name in ("Bcc", "Resent-To")):
+        raise MailError(f"{key}: the composed headers do not parse cleanly")
+    for name in ("From", "To", "Subject", "Message-ID", "Date", "Auto-Submitted"):
+        if len(parsed.get_all(name, [])) != 1:
+            raise MailError(f"{key}: the composed message needs exactly one {name} header")
+    shown = [
+        address.addr_spec.lower()
+        for name in ("To", "Cc")
+        for header in parsed.get_all(name, [])
+        for address in header.addresses
+    ]
+    if shown != [address.lower() for address in recipients]:
+        raise MailError(f"{key}: the composed To/Cc headers do not match the recipients")
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+class Smtp:
+    """Sends batches over one SMTP connection (yagmail's client, logged in once).
+
+    Not thread-safe: one instance per worker. The password is read from the environment
+    only when logging in and is scrubbed from every error text this class produces.
+    """
+
+    def __init__(
+        self,
+        env: Env,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        max_reconnects: int = 3,
+    ) -> None:
+        if not env.smtp_host:
+            raise MailError(f"{CONFIG_ERROR}: SUIVI_SMTP_HOST is not set")
+        # Reported by send_all like any other configuration failure, never raised here.
+        self._settings_problem = (
+            "SUIVI_SMTP_USER is set but SUIVI_SMTP_PASSWORD is not"
+            if env.smtp_user and env.smtp_password is None
+            else None
+        )
+        self.host = env.smtp_host
+        self.security = env.smtp_security
+        self.port = env.smtp_port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+        self.user = env.smtp_user
+        self._password = env.smtp_password
+        self.max_reconnects = max_reconnects
+        # Certificates are verified: smtplib's own default context does not verify them.
+        context = tls_context or ssl.create_default_context()
+        options: dict[str, Any] = {"timeout": env.smtp_timeout}
+        if self.security == "ssl":
+            options |= {"smtp_ssl": True, "context": context}
+        elif self.security == "starttls":
+            options |= {"smtp_ssl": False, "smtp_starttls": {"context": context}}
+        else:
+            options |= {"smtp_ssl": False, "smtp_starttls": False}
+        # smtp_skip_login: yagmail would append @gmail.com to a user without "@" and ask
+        # keyring for the password; the login is done here instead, on the same socket.
+        self._client = yagmail.Client(
+            None,
+            host=self.host,
+            port=self.port,
+            smtp_skip_login=True,
+            soft_email_validation=False,
+            **options,
+        )
+        self._connected = False
+        self._reconnects_left = max_reconnects
+        self.connections = 0  # how many times this mailer connected, for the run's log
+
+    def __repr__(self) -> str:
+        return f"Smtp(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Connect and log in now, to fail fast; `MailError.permanent` tells config from outage."""
+        failure = self._ensure_connected()
+        if failure is not None:
+            message, permanent = failure
+            raise MailError(message, permanent=permanent)
+
+    def close(self) -> None:
+        """Say QUIT and close the connection, if one is open."""
+        if self._connected:
+            try:
+                self._client.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._client.smtp.close()
+        self._connected = False
+        self._client.is_closed = True  # yagmail's __del__ would QUIT again otherwise
+
+    def send_all(self, items: Sequence[Composed], sender: str) -> list[SendResult]:
+        """Send each message once over the open connection; one result per item, in order.
+
+        `sender` is the envelope sender ("Name <address>" or an address). A lost
+        connection is reopened, at most `max_reconnects` times per call; what could not
+        be sent then is reported transient. Nothing is reported sent that the server did
+        not accept.
+        """
+        envelope_sender = parseaddr(clean_header(sender))[1] or clean_header(sender)
+        if not items:
+            return []
+        self._reconnects_left = self.max_reconnects
+        failure = self._ensure_connected()
+        results: list[SendResult] = []
+        for item in items:
+            if failure is not None:  # the connection is unusable: the rest waits
+                results.append(SendResult(item.key, False, failure[0], failure[1]))
+                continue
+            result, failure = self._deliver(item, envelope_sender)
+            if result.error:
+                log.warning(
+                    "%s %s: %s", "sent" if result.ok else "not sent", item.key, result.error
+                )
+            results.append(result)
+        sent = sum(result.ok for result in results)
+        log.info("SMTP %s: %d of %d e-mails sent", self.host, sent, len(items))
+        if failure is not None:
+            log.warning(
+                "SMTP %s: %d e-mails not sent: %s", self.host, len(items) - sent, failure[0]
+            )
+        return results
+
+    def _deliver(self, item: Composed, envelope_sender: str) -> tuple[SendResult, _Failure | None]:
+        """Send one item, reopening a lost connection; a failure returned stops the batch."""
+        lost: str | None = None
+        for _ in range(2):  # the message in flight when the connection broke goes once more
+            failure = self._reopen_if_closed()
+            if failure is not None:
+                text = f"{lost}; then {failure[0]}" if lost else failure[0]
+                return SendResult(item.key, False, text, failure[1]), failure
+            try:
+                return self._send_one(item, envelope_sender), None
+            except _Disconnected as error:
+                self._drop()
+                lost = f"connection lost: {error}"
+                log.warning("SMTP %s while sending %s", lost, item.key)
+        return SendResult(item.key, False, lost, False), None
+
+    def _reopen_if_closed(self) -> _Failure | None:
+        """Reconnect when the connection is gone (a drop, or smtplib closing after a 421)."""
+        if self._connected and self._client.smtp.sock is not None:
+            return None
+        self._connected = False
+        if self._reconnects_left <= 0:
+            return ("connection lost, and no reconnection left for this batch", False)
+        self._reconnects_left -= 1
+        return self._ensure_connected()
+
+    def _send_one(self, item: Composed, envelope_sender: str) -> SendResult:
+        """One SMTP transaction; raises `_Disconnected` when the connection is gone."""
+        if not item.recipients:
+            return SendResult(item.key, False, "no recipient", True)
+        try:
+            refused = self._client.smtp.sendmail(
+                envelope_sender, list(item.recipients), item.payload
+            )
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = {address: code for address, (code, _) in error.recipients.items()}
+            return SendResult(
+                item.key,
+                False,
+                self._scrub(_refusals(error.recipients)),
+                permanent=bool(codes) and all(code >= 500 for code in codes.values()),
+            )
+        except smtplib.SMTPResponseException as error:  # sender refused, DATA refused
+            return SendResult(
+                item.key,
+                False,
+                self._scrub(_response_text(error)),
+                permanent=error.smtp_code >= 500,
+            )
+        except smtplib.SMTPServerDisconnected as error:
+            raise _Disconnected(self._scrub(str(error) or "server disconnected")) from None
+        except (OSError, smtplib.SMTPException) as error:  # reset, timeout, broken pipe
+            raise _Disconnected(self._scrub(_exception_text(error))) from None
+        except UnicodeEncodeError:
+            return SendResult(item.key, False, "the payload is not ASCII", True)
+        if refused:  # delivered to the others: resending would duplicate it
+            return SendResult(item.key, True, self._scrub(_refusals(refused)), False)
+        return SendResult(item.key, True)
+
+    def _ensure_connected(self) -> _Failure | None:
+        """Connect and log in unless connected; a failure is (safe text, permanent)."""
+        if self._connected:
+            return None
+        if self._settings_problem is not None:
+            return self._config_failure(ValueError(self._settings_problem))
+        try:
+            self._client.login()  # connect, EHLO, STARTTLS, EHLO; never AUTH (skip_login)
+            self.connections += 1
+            self._connected = True
+            if self.user and self._password is not None:
+                self._client.smtp.login(self.user, self._password.get_secret_value())
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as error:
+            return self._config_failure(error)
+        except smtplib.SMTPResponseException as error:  # greeting or EHLO refused
+            self._drop()
+            return (self._scrub(f"cannot connect: {_response_text(error)}"), error.smtp_code >= 500)
+        except ssl.SSLError as error:  # untrusted certificate, TLS spoken to a plain port
+            return self._config_failure(error)
+        except smtplib.SMTPServerDisconnected as error:
+            self._drop()
+            return (self._scrub(f"cannot connect: {error or 'server disconnected'}"), False)
+        except smtplib.SMTPException as error:  # e.g. no AUTH mechanism in common
+            return self._config_failure(error)
+        except UnicodeError:  # smtplib sends AUTH as ASCII; never show the failing string
+            return self._config_failure(ValueError("the SMTP user and password must be ASCII"))
+        except OSError as error:  # refused, unreachable, timeout, unknown host
+            self._drop()
+            return (
+                self._scrub(f"cannot connect to {self.host}:{self.port}: {_exception_text(error)}"),
+                False,
+            )
+        log.info("SMTP connected to %s:%s (%s)", self.host, self.port, self.security)
+        return None
+
+    def _config_failure(self, error: BaseException) -> _Failure:
+        """A failure that only a settings change can fix: permanent for every item."""
+        self._drop()
+        text = self._scrub(
+            f"{CONFIG_ERROR} ({self.host}:{self.port}, {self.security}): {_exception_text(error)}"
+        )
+        log.error("%s", text)
+        return text, True
+
+    def _drop(self) -> None:
+        """Forget the connection without a QUIT (it is already broken or refused)."""
+        smtp = self._client.smtp
+        if smtp is not None:
+            with contextlib.suppress(OSError):
+                smtp.close()
+        self._connected = False
+
+    def _scrub(self, text: str) -> str:
+        """The text without the password, raw or in the base64 forms AUTH sends."""
+        if self._password is None:
+            return text
+        secret = self._password.get_secret_value()
+        if not secret:
+            return text
+        forms = {secret}
+        user = self.user or ""
+        for plain in (secret, f"\0{user}\0{secret}"):
+            forms.add(base64.b64encode(plain.encode("utf-8", "replace")).decode("ascii"))
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "***")
+        return text
+
+
+class _Disconnected(Exception):
+    """The connection broke during a transaction; the message may or may not have arrived."""
+
+
+def _response_text(error: smtplib.SMTPResponseException) -> str:
+    """'421 text' from an SMTP reply error."""
+    reply = error.smtp_error
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{error.smtp_code} {clean_header(text)}"
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    """'address: 550 text; …' for refused recipients."""
+    return (
+        "; ".join(
+            f"{address}: {code} {clean_header(reply.decode('utf-8', 'replace'))}"
+            for address, (code, reply) in refused.items()
+        )
+        or "every recipient refused"
+    )
+
+
+def _exception_text(error: BaseException) -> str:
+    """Class name and message of an exception, on one line."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _response_text(error)
+    return clean_header(f"{type(error).__name__}: {error}")
+
+
+# --------------------------------------------------------------------------- folder
+
+
+class OutboxFolder:
+    """Writes each message as .eml plus a standalone .html page instead of sending it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.written: list[Path] = []
+
+    def __repr__(self) -> str:
+        return f"OutboxFolder({str(self.directory)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Create the folder now (private to the user: the mails hold personal data)."""
+        if not self.directory.is_dir():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.directory.chmod(0o700)  # mkdir's mode is masked by the umask
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def send_all(self, items: Sequence[Composed], sender: str) -> list[SendResult]:
+        """Write every message; a write that fails is a transient failure for that item.
+
+        `sender` is not used: it keeps the interface of `Smtp.send_all`.
+        """
+        results: list[SendResult] = []
+        if not items:
+            return results
+        try:
+            self.connect()
+        except OSError as error:
+            text = f"cannot create {self.directory}: {_exception_text(error)}"
+            return [SendResult(item.key, False, text, False) for item in items]
+        stamp = dt.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
+        for item in items:
+            stem = "-".join(
+                [
+                    stamp,
+                    _slug(item.kind) or "mail",
+                    _slug(item.project) or "portfolio",
+                    _slug(item.subject)[:40].strip("-") or "message",
+                    hashlib.sha256(item.key.encode("utf-8")).hexdigest()[:8],
+                ]
+            )
+            paths = [self.directory / f"{stem}.eml", self.directory / f"{stem}.html"]
+            try:
+                page = standalone_html(item.payload)
+                _write_private(paths[0], item.payload)
+                _write_private(paths[1], page)
+            except OSError as error:
+                results.append(SendResult(item.key, False, _exception_text(error), False))
+                continue
+            self.written += paths
+            results.append(SendResult(item.key, True))
+        return results
+
+
+def standalone_html(payload: str) -> str:
+    """The HTML part of a message as a page a browser shows as the mail would look."""
+    message = email.message_from_string(payload, policy=_MESSAGE_POLICY)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(("html",))
+    fragment = body.get_content() if body is not None else ""
+    for part in message.walk():
+        content_id = part.get("Content-ID")
+        if content_id and part.get_content_maintype() == "image":
+            # Browsers cannot resolve cid: links; embed the image as a data: URL.
+            image = part.get_payload(decode=True)
+            data = base64.b64encode(image if isinstance(image, bytes) else b"").decode("ascii")
+            fragment = fragment.replace(
+                f"cid:{str(content_id).strip('<>')}",
+                f"data:{part.get_content_type()};base64,{data}",
+            )
+    language = str(message.get("Content-Language") or "fr").strip()
+    language = language if _LANGUAGE_TAG.match(language) else "fr"
+    direction = "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+    title = html.escape(str(message.get("Subject") or ""))
+    return (
+        f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}">\n<head>\n'
+        f'<meta charset="utf-8">\n<title>{title}</title>\n</head>\n'
+        f'<body style="margin:0">\n{fragment}\n</body>\n</html>\n'
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a UTF-8 file readable by the owner only."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="")
+
+
+def _slug(text: str) -> str:
+    """Lower-case ASCII words joined by dashes, for file names."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def open_mailer(env: Env) -> Smtp | OutboxFolder:
+    """SMTP when SUIVI_SMTP_HOST is set, else the outbox folder (a fresh clone needs no server)."""
+    if env.smtp_host:
+        return Smtp(env)
+    return OutboxFolder(env.outbox_dir)
+
+
+def sender_of(env: Env, officer_email: str) -> str:
+    """SUIVI_MAIL_FROM, else the SMTP user when it is an address, else the officer's address."""
+    if env.mail_from:
+        return env.mail_from
+    if env.smtp_user and "@" in env.smtp_user:
+        return env.smtp_user
+    return officer_email
+
+
+def message_of(payload: str) -> Message:
+    """A stored payload parsed back, for tests and previews."""
+    return email.message_from_string(payload, policy=_MESSAGE_POLICY)
