@@ -12,13 +12,20 @@ from dataclasses import dataclass
 import pandas as pd
 
 from suivi.adapters.sheets import Source, open_source
+from suivi.adapters.store import Snapshot, Store
 from suivi.calendar import Calendar, calendar_for
+from suivi.changes import diff_snapshots
 from suivi.clean import clean_project
 from suivi.flags import track
 from suivi.indicators import compute_indicators
+from suivi.messages import ProjectView
 from suivi.model import ProjectTables, Problem, RawTabs
 from suivi.settings import Config, Env, Project
 from suivi.writeback import owned_tabs
+
+
+# How far back stored progress is read to measure each activity's recent pace.
+PACE_WINDOW_DAYS = 35
 
 
 @dataclass(frozen=True)
@@ -75,3 +82,41 @@ def assess_project(
 def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:
     """Rewrite the owned tabs (`Suivi automatique`, `Contrôles`) in one write."""
     source.write_tabs(owned_tabs(assessment.tracking, assessment.problems, as_of, source.cell_url))
+
+
+def project_view(assessment: Assessment, previous: Snapshot | None, config: Config) -> ProjectView:
+    """What the messages need of a project: its state now and what changed since the last run."""
+    changes = diff_snapshots(
+        previous.tracking if previous is not None else None,
+        assessment.tracking,
+        big_progress_points=config.thresholds.big_progress_points,
+    )
+    before = {_problem_identity(problem) for problem in previous.problems} if previous else set()
+    now = {_problem_identity(problem) for problem in assessment.problems}
+    return ProjectView(
+        project=assessment.project,
+        tables=assessment.tables,
+        tracking=assessment.tracking,
+        indicators=assessment.indicators,
+        changes=changes,
+        problems_changed=before != now,
+        first_run=previous is None,
+    )
+
+
+def _problem_identity(problem: Problem) -> tuple[str, str, str, str]:
+    return (problem.tab, problem.cell, problem.value, problem.message)
+
+
+def view_project(
+    project: Project, config: Config, env: Env, as_of: dt.date, store: Store | None = None
+) -> ProjectView:
+    """Read, assess and compare with the last stored run, recording nothing (status, preview)."""
+    previous = store.last_snapshot(project.code) if store is not None else None
+    history = (
+        store.progress_history(project.code, since=as_of - dt.timedelta(days=PACE_WINDOW_DAYS))
+        if store is not None
+        else None
+    )
+    assessment = assess_project(project, config, read_project(project, config, env), as_of, history)
+    return project_view(assessment, previous, config)

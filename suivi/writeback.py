@@ -67,6 +67,12 @@ def flag_text(tracking: pd.DataFrame) -> pd.Series:
     return text.str.removesuffix(", ")
 
 
+def late_days(days: pd.Series) -> pd.Series:
+    """Days late as whole numbers; empty when not late."""
+    whole = days.astype("Int64")
+    return whole.astype("object").where(whole.fillna(0) > 0, "")
+
+
 def tracking_rows(tracking: pd.DataFrame, as_of: dt.date) -> RawTab:
     """One row per activity and deliverable: computed state, days late, projected finish, flags."""
     alerts = flag_text(tracking)

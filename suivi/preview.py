@@ -1,0 +1,61 @@
+"""`suivi preview`: the e-mails of an occasion as HTML pages, computed but neither sent nor recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from suivi.adapters.store import open_store
+from suivi.messages import Message, MessageKind, ProjectView, plan_daily, plan_weekly
+from suivi.pipeline import calendar_of, view_project
+from suivi.render import render_page, template_environment
+from suivi.settings import Config, Env
+
+PreviewOccasion = Literal["weekly", "daily", "committee"]
+
+
+def write_previews(
+    occasion: PreviewOccasion, config: Config, env: Env, as_of: dt.date, out: Path
+) -> list[Path]:
+    """Write one standalone HTML page per e-mail; returns their paths."""
+    with open_store(env.database_url) as store:
+        views = [view_project(project, config, env, as_of, store) for project in config.projects]
+    messages = plan_previews(occasion, views, config, as_of)
+    templates = template_environment(config.resolve(config.templates))
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number, message in enumerate(messages, start=1):
+        path = out / f"{number:03d}-{message.kind}-{message.project}-{_slug(message.recipient)}.html"
+        path.write_text(render_page(message, templates), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def plan_previews(
+    occasion: PreviewOccasion, views: list[ProjectView], config: Config, as_of: dt.date
+) -> list[Message]:
+    """The weekly or daily e-mails of as_of; for `committee`, the reminders of each next meeting."""
+    calendar = calendar_of(config)
+    if occasion == "weekly":
+        return plan_weekly(views, config, as_of, calendar)
+    if occasion == "daily":
+        return plan_daily(views, config, as_of, calendar)
+    messages: list[Message] = []
+    for view in views:
+        committees = view.tables.committees
+        upcoming = committees.loc[committees["date"] >= pd.Timestamp(as_of), "date"]
+        if upcoming.empty:
+            continue
+        offset = max(config.reminders_of(view.project).committee_days, default=0)
+        reminder_day = upcoming.min().date() - dt.timedelta(days=offset)
+        planned = plan_daily([view], config, reminder_day, calendar)
+        messages += [m for m in planned if m.kind == MessageKind.COMMITTEE_REMINDER]
+    return messages
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
