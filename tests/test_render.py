@@ -1,0 +1,454 @@
+"""render_email / render_page / achievement_chart: what the e-mails look like, in fr, ar and en."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import pytest
+
+from suivi.calendar import calendar_for
+from suivi.changes import diff_snapshots
+from suivi.charts import achievement_chart
+from suivi.messages import (
+    Message,
+    MessageKind,
+    ProjectView,
+    plan_daily,
+    plan_run_failure,
+    plan_weekly,
+)
+from suivi.model import Email, Problem, ProjectTables
+from suivi.render import render_email, render_page, template_environment
+from suivi.settings import Config, Person, Project
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "config" / "templates"
+FLAGS = [
+    "en_retard",
+    "a_risque",
+    "demarrage_tardif",
+    "echeance_proche",
+    "sans_mise_a_jour",
+    "termine_en_retard",
+]
+AS_OF = dt.date(2026, 12, 7)  # a Monday
+SCRIPT = "<script>alert(1)</script> R&D"
+HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+
+
+@pytest.fixture(scope="module")
+def env() -> jinja2.Environment:
+    """The project's own templates."""
+    return template_environment(TEMPLATES)
+
+
+def tracking(*rows: dict[str, Any]) -> pd.DataFrame:
+    """A tracking frame with the dtypes of docs/architecture.md."""
+    base: dict[str, Any] = {
+        "project": "TPM",
+        "kind": "activity",
+        "name": "Atelier de concertation",
+        "owner": "Amina",
+        "owner_email": "amina@example.org",
+        "funder": "UE",
+        "status": "in_progress",
+        "progress": 0.5,
+        "planned_start": "2026-09-01",
+        "deadline": "2026-12-31",
+        "last_update": "2026-11-30",
+        "days_late": None,
+        "projected_finish": None,
+        "state": "in_progress",
+        "row": 2,
+    }
+    frame = pd.DataFrame([{**base, **dict.fromkeys(FLAGS, False), **row} for row in rows])
+    for column in (
+        "project",
+        "kind",
+        "id",
+        "name",
+        "owner",
+        "owner_email",
+        "funder",
+        "status",
+        "state",
+    ):
+        frame[column] = frame[column].astype("str")
+    for column in ("planned_start", "deadline", "last_update", "projected_finish"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame.astype(
+        {"progress": "float64", "days_late": "Int64", "row": "Int64", **dict.fromkeys(FLAGS, bool)}
+    )
+
+
+def settings(
+    language: str = "fr", name: str = "Territorialisation des politiques migratoires"
+) -> Config:
+    """One project, TPM, in the given language."""
+    project = Project(code="TPM", name=name, source="tpm.xlsx", team=["equipe@example.org"])
+    return Config(
+        language=language,
+        officer=Person(name="Chargée de suivi", email="officer@example.org"),
+        projects=[project],
+    )
+
+
+def project_view(
+    config: Config,
+    rows: pd.DataFrame,
+    *,
+    place: str = "Agadir",
+    body: str = "COPIL",
+    first_run: bool = False,
+) -> ProjectView:
+    """A project with an indicator table, one meeting on 14 December and a data problem."""
+    meetings = pd.DataFrame(
+        {
+            "project": ["TPM"],
+            "date": pd.to_datetime(["2026-12-14"]).astype("datetime64[ns]"),
+            "time": ["10:00"],
+            "body": [body],
+            "place": [place],
+            "participants": [["membre@example.org"]],
+            "agenda": ["1. Bilan\n2. Plan d'action"],
+        }
+    )
+    indicators = pd.DataFrame(
+        {
+            "project": ["TPM", "TPM"],
+            "code": ["IO1", "R1.1"],
+            "name": ["Communes dotées d'un plan", SCRIPT],
+            "baseline": [0.0, 0.0],
+            "target": [10.0, 100.0],
+            "current": [4.0, 90.0],
+            "achievement": [0.4, 0.9],
+            "expected": [0.6, 0.5],
+            "status": ["behind", "on_track"],
+        }
+    )
+    empty = pd.DataFrame()
+    tables = ProjectTables(
+        project="TPM",
+        activities=empty,
+        indicators=empty,
+        measures=empty,
+        committees=meetings,
+        deliverables=empty,
+        problems=[Problem("TPM", "Activités", "H4", "45 jours", "avancement illisible", True)],
+        tab_titles={"activities": "Activités", "deliverables": "Échéances"},
+    )
+    previous = None if first_run else rows.assign(flags=[[]] * len(rows))
+    return ProjectView(
+        project=config.projects[0],
+        tables=tables,
+        tracking=rows,
+        indicators=indicators,
+        changes=diff_snapshots(previous, rows),
+        problems_changed=True,
+        first_run=first_run,
+    )
+
+
+def sample_rows(name: str = "Atelier de concertation") -> pd.DataFrame:
+    """A late activity, an at-risk one, and a deliverable due in a week."""
+    return tracking(
+        {"id": "A1", "name": name, "en_retard": True, "state": "en_retard", "days_late": 12},
+        {"id": "A2", "a_risque": True, "state": "a_risque", "projected_finish": "2027-02-01"},
+        {
+            "id": "Rapport intermédiaire",
+            "name": "Rapport intermédiaire",
+            "kind": "deliverable",
+            "status": "todo",
+            "state": "echeance_proche",
+            "echeance_proche": True,
+            "deadline": "2026-12-14",
+            "progress": float("nan"),
+        },
+    )
+
+
+def all_messages(config: Config, rows: pd.DataFrame, **view_options: Any) -> list[Message]:
+    """Every kind of message for one project on AS_OF (one per kind, the officer's if any)."""
+    view = project_view(config, rows, **view_options)
+    calendar = calendar_for(False)
+    planned = plan_weekly([view], config, AS_OF, calendar) + plan_daily(
+        [view], config, AS_OF, calendar
+    )
+    # The deliverable is due on the 14th: its J-7 reminder is today; its overdue alert is on the 15th.
+    planned += plan_daily([view], config, dt.date(2026, 12, 15), calendar)
+    planned.append(plan_run_failure(config, "daily-watch", "ValueError: bad value", None, AS_OF))
+    first: dict[str, Message] = {}
+    for message in planned:
+        first.setdefault(str(message.kind), message)
+    return list(first.values())
+
+
+def one(
+    config: Config, kind: MessageKind, rows: pd.DataFrame | None = None, **options: Any
+) -> Message:
+    """The first planned message of a kind."""
+    messages = all_messages(config, sample_rows() if rows is None else rows, **options)
+    return next(message for message in messages if message.kind == kind)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+# ---------------------------------------------------------------- every kind, every language
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_every_kind_renders_in_every_language(env: jinja2.Environment, language: str) -> None:
+    messages = all_messages(settings(language), sample_rows(SCRIPT))
+
+    assert {str(m.kind) for m in messages} == {str(kind) for kind in MessageKind}
+    for message in messages:
+        email = render_email(message, env)
+        assert isinstance(email, Email)
+        assert email.key == message.key and email.kind == str(message.kind)
+        assert email.language == language
+        assert "\n" not in email.html and "\r" not in email.html  # one line for yagmail
+        assert "<style" not in email.html and "style=" in email.html  # CSS inlined
+        assert f'lang="{language}"' in email.html
+        assert "TPM" in email.subject or message.kind == MessageKind.RUN_FAILURE
+        assert not HTML_TAG.search(email.text.replace(SCRIPT, "")), email.text
+        assert "<script>" not in email.html
+        page = render_page(message, env)
+        assert page.startswith("<!DOCTYPE html>") and "</html>" in page
+
+
+# ---------------------------------------------------------------- languages
+
+
+def test_french_weekly_body(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("fr"), MessageKind.WEEKLY_SUMMARY), env)
+
+    assert 'dir="ltr"' in email.html
+    assert "lundi 7 décembre 2026" in email.html
+    assert "En retard" in email.html and "À risque" in email.html  # status in words
+    assert "«\u00a0Territorialisation des politiques migratoires\u00a0»" in email.html.replace(
+        "&nbsp;", "\u00a0"
+    )
+    assert email.subject == "[TPM] Point hebdomadaire – semaine 50 (7 déc. 2026)"
+    assert "lundi 7 décembre 2026" in email.text
+
+
+def test_arabic_weekly_body(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("ar"), MessageKind.WEEKLY_SUMMARY), env)
+
+    assert 'dir="rtl"' in email.html and 'lang="ar"' in email.html
+    assert "direction:rtl" in email.html.replace(" ", "")
+    assert "الاثنين، 7 دجنبر 2026" in email.html  # babel's ar_MA: Moroccan month names
+    assert "متأخر" in email.html
+    # Every data table says its direction; IDs and numbers stay left-to-right.
+    tables = re.findall(r"<table[^>]*>", email.html)
+    assert all('dir="rtl"' in table for table in tables)
+    assert '<bdi dir="ltr">A1</bdi>' in email.html
+    assert 'align="right"' in email.html
+    assert "الاثنين، 7 دجنبر 2026" in email.text
+
+
+def test_english_subject_and_dates(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("en"), MessageKind.COMMITTEE_REMINDER), env)
+
+    assert email.subject == "[TPM] Reminder: COPIL on 14 Dec 2026 (in 7 days)"
+    assert "Monday, 14 December 2026" in email.html
+
+
+# ---------------------------------------------------------------- safety
+
+
+def test_sheet_text_is_escaped(env: jinja2.Environment) -> None:
+    message = one(settings("fr"), MessageKind.WEEKLY_SUMMARY, sample_rows(SCRIPT))
+    email = render_email(message, env)
+
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; R&amp;D" in email.html
+    assert SCRIPT in email.text  # plain text shows it as typed; it is not HTML
+    assert "<script>" not in render_page(message, env)
+
+
+def test_subject_and_names_carry_no_line_breaks(env: jinja2.Environment) -> None:
+    config = settings("fr", name="Projet\r\nBcc: evil@example.org")
+    rows = tracking(
+        {
+            "id": "Rapport\r\nBcc: evil@example.org",
+            "name": "Rapport\r\nBcc: evil@example.org",
+            "kind": "deliverable",
+            "status": "todo",
+            "state": "todo",
+            "deadline": "2026-12-14",
+            "owner": "Youssef\nX-Injected: 1",
+        }
+    )
+    messages = all_messages(config, rows, body="COPIL\nBcc: evil@example.org")
+
+    for message in messages:
+        email = render_email(message, env)
+        header_values = [email.subject, *(part for person in email.to for part in person)]
+        assert not any(re.search(r"[\x00-\x1f\x7f\u2028\u2029]", value) for value in header_values)
+    reminders = [m for m in messages if m.kind == MessageKind.DELIVERABLE_REMINDER]
+    reminder = render_email(reminders[0], env)
+    assert "Rapport Bcc: evil@example.org" in reminder.subject
+    assert reminder.to == (("Youssef X-Injected: 1", "amina@example.org"),)
+
+
+def test_links_from_cells_only_when_https(env: jinja2.Environment) -> None:
+    safe = render_email(
+        one(
+            settings("fr"), MessageKind.COMMITTEE_REMINDER, place="https://visio.example.org/copil"
+        ),
+        env,
+    )
+    unsafe = render_email(
+        one(settings("fr"), MessageKind.COMMITTEE_REMINDER, place="javascript:alert(1)"), env
+    )
+    plain = render_email(
+        one(settings("fr"), MessageKind.COMMITTEE_REMINDER, place='http://x.org/" onclick="x'), env
+    )
+
+    assert '<a href="https://visio.example.org/copil"' in safe.html
+    assert "javascript:alert(1)" in unsafe.html and "href" not in unsafe.html
+    # The quote stays text: no link, no attribute (a serializer may print it as a bare ").
+    assert "href" not in plain.html and not re.search(r"<[^>]*onclick", plain.html)
+
+
+def test_run_failure_links_only_https_and_escapes_the_error(env: jinja2.Environment) -> None:
+    config = settings("fr")
+    linked = plan_run_failure(
+        config, "weekly-summary", "boom <b>", "https://prefect.example.org/r/1", AS_OF
+    )
+    unlinked = plan_run_failure(config, "weekly-summary", "boom", "javascript:alert(1)", AS_OF)
+
+    linked_email = render_email(linked, env)
+    assert '<a href="https://prefect.example.org/r/1"' in linked_email.html
+    assert "boom &lt;b&gt;" in linked_email.html
+    assert (
+        linked_email.subject
+        == "[suivi] Échec du traitement «\u00a0weekly-summary\u00a0» (7 déc. 2026)"
+    )
+    assert "href" not in render_email(unlinked, env).html
+
+
+# ---------------------------------------------------------------- chart and attachments
+
+
+def test_weekly_chart_is_inline_with_alt_text_and_a_data_table(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("fr"), MessageKind.WEEKLY_SUMMARY), env)
+
+    assert len(email.images) == 1
+    cid, png = email.images[0]
+    assert cid == "chart-TPM-2026-W50@suivi"
+    assert png_size(png)[0] <= 600
+    image = re.search(r"<img [^>]*>", email.html)
+    assert image is not None
+    assert f'src="cid:{cid}"' in image.group(0)
+    assert 'alt="Graphique en barres' in image.group(0)
+    caption = email.html.index("Données du graphique")
+    table = email.html[caption : email.html.index("</table>", caption)]
+    assert "IO1" in table and "40" in table and "60" in table and "En retard" in table
+
+
+def test_weekly_without_indicators_has_no_chart(env: jinja2.Environment) -> None:
+    config = settings("fr")
+    view = project_view(config, sample_rows())
+    bare = ProjectView(
+        project=view.project,
+        tables=view.tables,
+        tracking=view.tracking,
+        indicators=pd.DataFrame(),
+        changes=view.changes,
+    )
+    message = plan_weekly([bare], config, AS_OF, calendar_for(False))[0]
+
+    email = render_email(message, env)
+
+    assert email.images == () and "<img" not in email.html
+
+
+def test_page_embeds_the_chart(env: jinja2.Environment) -> None:
+    page = render_page(one(settings("fr"), MessageKind.WEEKLY_SUMMARY), env)
+
+    assert 'src="data:image/png;base64,' in page and "cid:" not in page
+
+
+def test_committee_reminder_attaches_the_printable_pack(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("fr"), MessageKind.COMMITTEE_REMINDER), env)
+
+    assert len(email.attachments) == 1
+    name, content, mime = email.attachments[0]
+    assert name == "dossier-seance-COPIL-2026-12-14.html" and mime == "text/html"
+    pack = content.decode("utf-8")
+    assert "@page" in pack and "size: A4" in pack and "page-break-before" in pack
+    assert "1. Bilan<br>2. Plan d&#39;action" in pack
+    assert "Rapport intermédiaire" in pack and "A1" in pack
+    assert "lundi 14 décembre 2026" in email.html
+
+
+def test_arabic_committee_keeps_latin_lines_in_order(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("ar"), MessageKind.COMMITTEE_REMINDER), env)
+
+    assert "<bdi>1. Bilan</bdi><br><bdi>2. Plan d'action</bdi>" in email.html
+    assert "<bdi>COPIL</bdi>" in email.html
+    assert email.attachments[0][0] == "ملف-الاجتماع-COPIL-2026-12-14.html"
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_chart_png_is_at_most_600_pixels_wide(language: str) -> None:
+    indicators = pd.DataFrame(
+        {
+            "code": [f"IO{number}" for number in range(30)],
+            "achievement": [number / 20 - 0.2 for number in range(30)],
+            "expected": [0.5] * 30,
+            "status": ["behind", "on_track", "achieved", "no_data", None] * 6,
+        }
+    )
+
+    png = achievement_chart(indicators, language)
+
+    width, height = png_size(png)
+    assert width <= 600 and height > 100
+    assert len(png) < 50_000
+
+
+def test_chart_of_nothing_is_still_an_image() -> None:
+    width, _ = png_size(achievement_chart(pd.DataFrame(), "fr"))
+
+    assert width <= 600
+
+
+# ---------------------------------------------------------------- the template folder
+
+
+def test_environment_escapes_html_and_refuses_undefined(tmp_path: Path) -> None:
+    (tmp_path / "x.html").write_text("<p>{{ value }}</p>", encoding="utf-8")
+    (tmp_path / "x.txt").write_text("{{ value }}", encoding="utf-8")
+    (tmp_path / "y.html").write_text("{{ missing }}", encoding="utf-8")
+    env = template_environment(tmp_path)
+
+    assert env.get_template("x.html").render(value="<b>") == "<p>&lt;b&gt;</p>"
+    assert env.get_template("x.txt").render(value="<b>") == "<b>"
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("y.html").render()
+
+
+def test_loader_cannot_leave_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    secret = tmp_path / "secret.html"
+    secret.write_text("secret", encoding="utf-8")
+    (folder / "link.html").symlink_to(secret)
+    env = template_environment(folder)
+
+    for name in ("../secret.html", "/secret.html", "..\\secret.html", "link.html"):
+        with pytest.raises(jinja2.TemplateNotFound):
+            env.get_template(name)
