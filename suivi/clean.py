@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import partial
 from dataclasses import dataclass
 
 import numpy as np
@@ -235,7 +236,9 @@ def type_cells(
     for column in COLUMNS[tab]:
         raw = cells[column.name]
         kind = _kind_of(tab, column)
-        values, failed, missing = parse.on_distinct(raw, lambda distinct: _parse_column(tab, column, distinct, rules))
+        values, failed, missing = parse.on_distinct(
+            raw, partial(_parse_column, tab, column, rules=rules)
+        )
         typed[column.name] = values
         key = column.name in KEY_COLUMNS[tab]
         message = MESSAGES.get(kind, "") + (" ; ligne ignorée" if key else "")

@@ -28,19 +28,33 @@ def iso_date(text: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every command and option of the contract (§3)."""
-    parser = argparse.ArgumentParser(prog="suivi", description="Monitoring & evaluation that runs by itself.")
+    parser = argparse.ArgumentParser(
+        prog="suivi", description="Monitoring & evaluation that runs by itself."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", help="settings file (default: $SUIVI_CONFIG or config/suivi.yaml)")
+        sub.add_argument(
+            "--config", help="settings file (default: $SUIVI_CONFIG or config/suivi.yaml)"
+        )
         return sub
 
     run = add("run", "run one flow now: weekly summary or daily watch")
     run.add_argument("flow", choices=["weekly", "daily"])
-    run.add_argument("--as-of", type=iso_date, help="the day to run for (default: today in the configured time zone)")
-    run.add_argument("--dry-run", action="store_true", help="write every e-mail to the outbox folder, send none, record nothing")
-    run.add_argument("--force", action="store_true", help="send again e-mails already sent for this day")
+    run.add_argument(
+        "--as-of",
+        type=iso_date,
+        help="the day to run for (default: today in the configured time zone)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write every e-mail to the outbox folder, send none, record nothing",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="send again e-mails already sent for this day"
+    )
 
     check = add("check", "read the sheets and print every data problem; exit 1 if a row is blocked")
     check.add_argument("--format", choices=["table", "json"], default="table")
@@ -82,7 +96,9 @@ def command_run(args: argparse.Namespace) -> int:
     else:
         from flows.daily import daily_watch as chosen
     try:
-        report = chosen(config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force)
+        report = chosen(
+            config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
+        )
         status = EXIT_OK
     except ProjectsFailed as error:
         report, status = error.report, EXIT_PROBLEMS
@@ -99,7 +115,9 @@ def describe_report(report: dict[str, Any]) -> str:
         f"{len(report.get('emails_failed', []))} failed",
     ]
     lines += [f"  not sent: {failure}" for failure in report.get("emails_failed", [])]
-    lines += [f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])]
+    lines += [
+        f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
+    ]
     written = [path for path in report.get("written", []) if str(path).endswith(".html")]
     if written:
         lines.append(f"written to {Path(written[0]).parent}/ (no SMTP server configured):")
@@ -120,7 +138,9 @@ def command_check(args: argparse.Namespace) -> int:
         try:
             tabs = read_project(project, config, env)
         except SourceError as error:
-            problems.append(Problem(project.code, "", "", project.source, str(error), blocking=True))
+            problems.append(
+                Problem(project.code, "", "", project.source, str(error), blocking=True)
+            )
             unreadable = True
             continue
         problems.extend(clean_project(project.code, tabs, rules=list(config.indicators)).problems)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from babel.dates import format_date as babel_format_date
@@ -269,7 +269,6 @@ _CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "where_tab": ("Onglet « {tab} »", "الورقة «{tab}»", "Tab “{tab}”"),
     "progress_change": ("{before} → {after}", "{before} ← {after}", "{before} → {after}"),
-    "days_before": ("J-{days}", "قبل {days} يوم", "{days} days before"),
     # What to update, per flag
     "hint.en_retard": (
         "Mettez à jour l'avancement et le statut, ou la date de réalisation si c'est terminé.",
@@ -314,12 +313,12 @@ _CATALOGUE: dict[str, tuple[str, str, str]] = {
     ),
     "subject.committee_reminder": (
         "[{project}] Rappel : {body} le {date} (J-{days})",
-        "[{project}] تذكير: {body} يوم {date}",
+        "[{project}] تذكير: {body} يوم {date} (الأيام المتبقية: {days})",
         "[{project}] Reminder: {body} on {date} (in {days} days)",
     ),
     "subject.deliverable_reminder": (
         "[{project}] Livrable « {name} » attendu le {date} (J-{days})",
-        "[{project}] الوثيقة «{name}» مستحقة يوم {date}",
+        "[{project}] الوثيقة «{name}» مستحقة يوم {date} (الأيام المتبقية: {days})",
         "[{project}] Deliverable “{name}” due on {date} (in {days} days)",
     ),
     "subject.deliverable_overdue": (
@@ -488,8 +487,3 @@ def _as_float(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def translations(language: str) -> dict[str, Any]:
-    """Every fixed string in one language (for tools and tests)."""
-    return {key: translate(key, language) for key in STRINGS}

@@ -396,11 +396,12 @@ def _late_alerts(
     if newly_late.empty:
         return []
     newly_late = newly_late.sort_values(
-        ["days_late", "deadline"], ascending=[False, True], na_position="last"
+        ["days_late", "deadline"], ascending=[False, True], na_position="last", kind="stable"
     )
     common = {**_common(view, config, as_of), "first_run": view.first_run}
 
     def alert(person: Recipient | None, rows: pd.DataFrame) -> list[Message]:
+        """The alert listing `rows` to one person (none without a usable address)."""
         if person is None:
             return []
         keys = rows["kind"].astype("str") + ":" + rows["id"].astype("str")

@@ -201,7 +201,16 @@ def _int_text(value: object) -> object:
 def holds_bools(cells: pd.Series) -> bool:
     """True when a bool may hide among the cells (True hashes like 1, False like 0)."""
     kind = pd.api.types.infer_dtype(cells, skipna=True)
-    if kind in {"string", "empty", "datetime", "date", "floating", "integer", "mixed-integer-float", "decimal"}:
+    if kind in {
+        "string",
+        "empty",
+        "datetime",
+        "date",
+        "floating",
+        "integer",
+        "mixed-integer-float",
+        "decimal",
+    }:
         return False
     return bool(cells.map(type).eq(bool).any())
 

@@ -19,10 +19,9 @@ from suivi.clean import clean_project
 from suivi.flags import track
 from suivi.indicators import compute_indicators
 from suivi.messages import ProjectView
-from suivi.model import ProjectTables, Problem, RawTabs
+from suivi.model import Problem, ProjectTables, RawTabs
 from suivi.settings import Config, Env, Project
 from suivi.writeback import owned_tabs
-
 
 # How far back stored progress is read to measure each activity's recent pace.
 PACE_WINDOW_DAYS = 35

@@ -29,7 +29,9 @@ def write_previews(
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for number, message in enumerate(messages, start=1):
-        path = out / f"{number:03d}-{message.kind}-{message.project}-{_slug(message.recipient)}.html"
+        path = (
+            out / f"{number:03d}-{message.kind}-{message.project}-{_slug(message.recipient)}.html"
+        )
         path.write_text(render_page(message, templates), encoding="utf-8")
         paths.append(path)
     return paths

@@ -12,9 +12,8 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="suivi-prefect-hom
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-import pytest  # noqa: E402
-
-from store_fixtures import postgres_url, sqlite_url, store  # noqa: E402, F401
+import pytest
+from store_fixtures import postgres_url, sqlite_url, store  # noqa: F401
 
 pytest_plugins = ["fakes.sheets_api", "fakes.smtp"]
 
@@ -29,9 +28,11 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
     results = tmp_path_factory.mktemp("prefect-results")
-    with temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: results}):
-        with prefect_test_harness(server_startup_timeout=120):
-            yield
+    with (
+        temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: results}),
+        prefect_test_harness(server_startup_timeout=120),
+    ):
+        yield
 
 
 @pytest.fixture

@@ -32,7 +32,9 @@ def plain_text(message: EmailMessage) -> str:
 def summary_of(messages: list[EmailMessage], code: str) -> EmailMessage:
     """The weekly summary of one project sent to the officer."""
     return next(
-        m for m in messages if str(m["Subject"]).startswith(f"[{code}]") and "officer@example.org" in str(m["To"])
+        m
+        for m in messages
+        if str(m["Subject"]).startswith(f"[{code}]") and "officer@example.org" in str(m["To"])
     )
 
 
@@ -58,7 +60,14 @@ def test_weekly_run_on_the_demo_writes_summaries_digests_and_the_tracking_tabs(
     assert len(digests) == 1  # one digest per owner, all their items
     written = openpyxl.load_workbook(demo_config.parent / "written" / "tpm-suivi.xlsx")
     tracking = [row for row in written["Suivi automatique"].iter_rows(values_only=True)]
-    assert tracking[0][:6] == ("ID", "Statut calculé", "Retard (jours)", "Fin projetée", "Alertes", "Mis à jour le")
+    assert tracking[0][:6] == (
+        "ID",
+        "Statut calculé",
+        "Retard (jours)",
+        "Fin projetée",
+        "Alertes",
+        "Mis à jour le",
+    )
     late = {row[0]: row for row in tracking[1:]}["A2.5"]
     assert late[1] == "En retard" and late[2] == 68 and "en_retard" in late[4]
     checks = [row for row in written["Contrôles"].iter_rows(values_only=True)]
@@ -73,7 +82,9 @@ def test_a_rerun_sends_nothing_and_a_later_run_reports_what_changed(
     workbook = tmp_path / "tpm.xlsx"
     shutil.copy(Path(__file__).resolve().parents[1] / "config" / "demo" / "tpm.xlsx", workbook)
     config = demo_config.read_text(encoding="utf-8")
-    config = config.replace(str(Path(__file__).resolve().parents[1] / "config" / "demo" / "tpm.xlsx"), str(workbook))
+    config = config.replace(
+        str(Path(__file__).resolve().parents[1] / "config" / "demo" / "tpm.xlsx"), str(workbook)
+    )
     demo_config.write_text(config, encoding="utf-8")
 
     first = weekly_summary(config_path=str(demo_config), as_of=AS_OF)
@@ -121,7 +132,9 @@ def test_dry_run_writes_every_email_and_records_nothing(suivi_env: Path, demo_co
         assert store.outbox_items() == []
 
 
-def test_daily_on_the_demo_day_sends_the_due_reminders_once(suivi_env: Path, demo_config: Path) -> None:
+def test_daily_on_the_demo_day_sends_the_due_reminders_once(
+    suivi_env: Path, demo_config: Path
+) -> None:
     from flows.daily import daily_watch
 
     report = daily_watch(config_path=str(demo_config), as_of=AS_OF)

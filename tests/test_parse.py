@@ -58,7 +58,9 @@ def test_first_of_the_month_in_words() -> None:
     assert dates.iloc[0] == pd.Timestamp("2026-03-01")
 
 
-@pytest.mark.parametrize("cell", ["fin novembre", "31/02/2026", "2026-13-01", "demain", 3, True, "12/2026"])
+@pytest.mark.parametrize(
+    "cell", ["fin novembre", "31/02/2026", "2026-13-01", "demain", 3, True, "12/2026"]
+)
 def test_unreadable_dates_fail_and_stay_missing(cell: object) -> None:
     dates, failed = parse_dates(cells(cell))
     assert pd.isna(dates.iloc[0])
@@ -101,7 +103,17 @@ def test_unreadable_numbers_fail(cell: object) -> None:
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("45", 0.45), ("45 %", 0.45), ("45,5%", 0.455), (0.45, 0.45), ("0,45", 0.45), (45, 0.45), (1, 1.0), ("100 %", 1.0), (0, 0.0)],
+    [
+        ("45", 0.45),
+        ("45 %", 0.45),
+        ("45,5%", 0.455),
+        (0.45, 0.45),
+        ("0,45", 0.45),
+        (45, 0.45),
+        (1, 1.0),
+        ("100 %", 1.0),
+        (0, 0.0),
+    ],
 )
 def test_progress_forms(cell: object, expected: float) -> None:
     shares, failed = parse_percents(cells(cell))
@@ -117,7 +129,10 @@ def test_progress_outside_0_100_fails(cell: object) -> None:
 
 
 def test_status_labels_ignore_case_accents_and_english() -> None:
-    codes, failed = parse_labels(cells("Terminée", "TERMINEE", " en cours ", "done", "Annulé", "En attente", None), STATUS_LABELS)
+    codes, failed = parse_labels(
+        cells("Terminée", "TERMINEE", " en cours ", "done", "Annulé", "En attente", None),
+        STATUS_LABELS,
+    )
     assert codes.tolist()[:5] == ["done", "done", "in_progress", "done", "cancelled"]
     assert pd.isna(codes.iloc[5]) and pd.isna(codes.iloc[6])
     assert failed.tolist() == [False, False, False, False, False, True, False]
@@ -130,7 +145,9 @@ def test_emails() -> None:
 
 
 def test_email_lists_keep_good_addresses_and_fail_the_cell_on_a_bad_one() -> None:
-    lists, failed = parse_email_lists(cells("a@x.org; b@y.org", None, "bad, c@z.org", "d@w.org,e@w.org"))
+    lists, failed = parse_email_lists(
+        cells("a@x.org; b@y.org", None, "bad, c@z.org", "d@w.org,e@w.org")
+    )
     assert lists.tolist() == [["a@x.org", "b@y.org"], [], ["c@z.org"], ["d@w.org", "e@w.org"]]
     assert failed.tolist() == [False, False, True, False]
 
