@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd

@@ -15,6 +15,7 @@ import pytest
 from suivi.calendar import calendar_for
 from suivi.changes import diff_snapshots
 from suivi.charts import achievement_chart
+from suivi.i18n import STRINGS
 from suivi.messages import (
     Message,
     MessageKind,
@@ -424,6 +425,13 @@ def test_chart_of_nothing_is_still_an_image() -> None:
     width, _ = png_size(achievement_chart(pd.DataFrame(), "fr"))
 
     assert width <= 600
+
+
+def test_every_fixed_string_exists_in_three_languages_with_the_same_blanks() -> None:
+    for key, texts in STRINGS.items():
+        blanks = {language: set(re.findall(r"{(\w+)}", text)) for language, text in texts.items()}
+        assert all(text.strip() for text in texts.values()), key
+        assert blanks["fr"] == blanks["ar"] == blanks["en"], key
 
 
 # ---------------------------------------------------------------- the template folder
