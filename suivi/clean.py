@@ -151,7 +151,7 @@ def find_header(rows: RawTab, tab: Tab) -> tuple[int | None, dict[int, str]]:
 
 
 def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, list[Problem]]:
-    """Find the header, keep the contract's columns, drop blank rows; report missing columns."""
+    """Find the header and keep the contract's columns; report missing columns."""
     problems: list[Problem] = []
     header, mapping = find_header(rows, tab)
     if header is None:
@@ -173,8 +173,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
     kept = {position: name for position, name in mapping.items() if position < width}
     cells = body[list(kept)].rename(columns=kept) if kept else pd.DataFrame(index=body.index)
     cells = cells.reindex(columns=column_names(tab)).astype("object")
-    filled = ~cells.apply(parse.is_blank).all(axis=1) if len(cells.columns) else cells.index.isna()
-    cells = cells[filled]
+    cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
     letters = {name: get_column_letter(position + 1) for position, name in mapping.items()}
     for column in COLUMNS[tab]:
         if column.required and column.name not in letters:
@@ -229,28 +228,36 @@ PARSERS: dict[str, Parser] = {
 def type_cells(
     project: str, tab: Tab, located: Located, rules: Collection[str] = ()
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Each column parsed by its kind; failed cells become problems and missing values."""
+    """Each column parsed by its kind; failed cells become problems and missing values.
+
+    Rows whose every cell is blank (spaces count as blank) are dropped without a word.
+    """
     cells = located.cells
-    problems: list[Problem] = []
-    typed: dict[str, pd.Series] = {}
-    for column in COLUMNS[tab]:
-        raw = cells[column.name]
-        kind = _kind_of(tab, column)
-        values, failed, missing = parse.on_distinct(
-            raw, partial(_parse_column, tab, column, rules=rules)
+    parsed = {
+        column.name: parse.on_distinct(
+            cells[column.name], partial(_parse_column, tab, column, rules=rules)
         )
-        typed[column.name] = values
+        for column in COLUMNS[tab]
+    }
+    filled = ~np.logical_and.reduce([missing for _, _, missing in parsed.values()])
+    problems: list[Problem] = []
+    for column in COLUMNS[tab]:
+        raw = cells[column.name][filled]
+        _, failed, missing = parsed[column.name]
         key = column.name in KEY_COLUMNS[tab]
-        message = MESSAGES.get(kind, "") + (" ; ligne ignorée" if key else "")
-        problems.extend(_cell_problems(project, located, column.name, raw, failed, message, key))
+        message = MESSAGES.get(_kind_of(tab, column), "") + (" ; ligne ignorée" if key else "")
+        problems += _cell_problems(project, located, column.name, raw, failed[filled], message, key)
         if column.required and column.name in located.letters:
             message = "valeur obligatoire manquante" + (" ; ligne ignorée" if key else "")
-            problems.extend(
-                _cell_problems(project, located, column.name, raw, missing, message, key)
+            problems += _cell_problems(
+                project, located, column.name, raw, missing[filled], message, key
             )
-    frame = pd.DataFrame(typed, index=cells.index)
+    frame = pd.DataFrame(
+        {name: values for name, (values, _, _) in parsed.items()}, index=cells.index
+    )
+    frame = frame[filled]
     frame.insert(0, "project", project)
-    frame["row"] = cells.index.astype("int64")
+    frame["row"] = frame.index.astype("int64")
     return frame.reset_index(drop=True), problems
 
 
