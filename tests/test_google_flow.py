@@ -83,7 +83,7 @@ def test_weekly_run_reads_two_sheets_in_four_requests_and_writes_back_once_each(
     assert sheets_api.writes == 4  # first run: one addSheet and one values:batchUpdate each
     tracking = sheets_api.values(KEYS["TPM"], "Suivi automatique", "UNFORMATTED_VALUE")
     assert tracking[0][:5] == ["ID", "Statut calculé", "Retard (jours)", "Fin projetée", "Alertes"]
-    assert ["A2.5", "En retard", 68] == {row[0]: row for row in tracking[1:]}["A2.5"][:3]
+    assert {row[0]: row for row in tracking[1:]}["A2.5"][:3] == ["A2.5", "En retard", 68]
     checks = sheets_api.values(KEYS["TPM"], "Contrôles", "UNFORMATTED_VALUE")
     bad_email = next(row for row in checks if row[1] == "E36")
     assert bad_email[5].startswith(
