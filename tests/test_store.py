@@ -222,6 +222,24 @@ def test_last_snapshot_skips_a_run_where_the_project_failed(store: Store) -> Non
     assert store.last_snapshot("INCONNU") is None
 
 
+def test_the_previous_snapshot_of_a_run_is_the_last_one_of_the_same_flow(store: Store) -> None:
+    weekly = store.begin_run("weekly-summary", dt.date(2026, 2, 23))
+    store.save_snapshot(weekly, "TPM", dt.date(2026, 2, 23), tracking_rows(), indicator_rows(), [])
+    daily = store.begin_run("daily-watch", AS_OF)
+    store.save_snapshot(
+        daily, "TPM", AS_OF, tracking_rows(progress=(0.5, 1.0)), indicator_rows(), []
+    )
+    next_weekly = store.begin_run("weekly-summary", AS_OF)
+    next_daily = store.begin_run("daily-watch", AS_OF)
+
+    since_weekly = store.last_snapshot("TPM", before_run=next_weekly)
+    since_daily = store.last_snapshot("TPM", before_run=next_daily)
+
+    assert since_weekly is not None and since_weekly.run_id == weekly
+    assert since_daily is not None and since_daily.run_id == daily
+    assert store.last_snapshot("TPM") is not None
+
+
 def test_saving_a_project_again_in_the_same_run_replaces_it(store: Store) -> None:
     run_id = store.begin_run("weekly-summary", AS_OF)
     store.save_snapshot(run_id, "TPM", AS_OF, tracking_rows(), indicator_rows(), PROBLEMS)

@@ -375,12 +375,21 @@ class Store:
                     connection.execute(sa.insert(table), rows)
 
     def last_snapshot(self, project: str, before_run: int | None = None) -> Snapshot | None:
-        """The latest snapshot of a project (from a run before `before_run`), or None."""
+        """The latest snapshot of a project, or None.
+
+        With `before_run`, the latest saved by an earlier run of the same flow: the weekly
+        summary tells what changed since the last weekly, the daily alerts on what slipped
+        since the last daily, whichever ran in between.
+        """
         latest = sa.select(snapshots.c.run_id, snapshots.c.as_of).where(
             snapshots.c.project == project
         )
         if before_run is not None:
-            latest = latest.where(snapshots.c.run_id < before_run)
+            same_flow = sa.select(runs.c.flow).where(runs.c.id == before_run).scalar_subquery()
+            earlier_runs = sa.select(runs.c.id).where(runs.c.flow == same_flow)
+            latest = latest.where(
+                snapshots.c.run_id < before_run, snapshots.c.run_id.in_(earlier_runs)
+            )
         latest = latest.order_by(snapshots.c.run_id.desc()).limit(1)
         with self.engine.connect() as connection:
             found = connection.execute(latest).first()
