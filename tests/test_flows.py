@@ -132,16 +132,51 @@ def test_dry_run_writes_every_email_and_records_nothing(suivi_env: Path, demo_co
         assert store.outbox_items() == []
 
 
-def test_daily_on_the_demo_day_sends_the_due_reminders_once(
+def test_daily_on_the_demo_day_sends_exactly_the_due_emails_to_the_right_people_once(
     suivi_env: Path, demo_config: Path
 ) -> None:
     from flows.daily import daily_watch
 
     report = daily_watch(config_path=str(demo_config), as_of=AS_OF)
-    subjects = [str(m["Subject"]) for m in outbox_messages(suivi_env / "outbox")]
-    # COPIL on 14/12 (J-7), a report due 21/12 (J-14) and another on 06/01 (J-30).
-    assert any("COPIL" in s for s in subjects), subjects
-    assert any("Rapport narratif intermédiaire 2026" in s for s in subjects), subjects
-    assert any("Rapport financier intermédiaire 2026" in s for s in subjects), subjects
+    sent = {
+        (str(m["To"]).split("<")[-1].rstrip(">"), str(m["Subject"]))
+        for m in outbox_messages(suivi_env / "outbox")
+    }
+    officer = "officer@example.org"
+    copil = "[TPM] Rappel : COPIL le 14 déc. 2026 (J-7)"  # the meeting in 7 days
+    narrative = (
+        "[TPM] Livrable « Rapport narratif intermédiaire 2026 » attendu le 21 déc. 2026 (J-14)"
+    )
+    financial = (
+        "[TPM] Livrable « Rapport financier intermédiaire 2026 » attendu le 6 janv. 2027 (J-30)"
+    )
+    inser = "[INSER] Livrable « Rapport intermédiaire d'avancement » attendu le 21 déc. 2026 (J-14)"
+    assert sent == {
+        *{
+            (who, copil)
+            for who in (
+                "copil@example.org",
+                "afd.rabat@example.org",
+                "conseil.regional@example.org",
+                officer,
+            )
+        },
+        ("salma.benali@example.org", narrative),
+        (officer, narrative),
+        ("youssef.amrani@example.org", financial),
+        (officer, financial),
+        ("nadia.elfassi@example.org", inser),
+        (officer, inser),
+        (officer, "[TPM] Retards constatés au 7 déc. 2026"),  # first run: one list to the officer
+        (officer, "[INSER] Retards constatés au 7 déc. 2026"),
+        (officer, "[TPM] Données à corriger dans le tableau de suivi (7 déc. 2026)"),
+    }
+    assert report["emails_sent"] == len(sent) == 13
+    copil_mail = next(
+        m for m in outbox_messages(suivi_env / "outbox") if str(m["Subject"]) == copil
+    )
+    assert [part.get_filename() for part in copil_mail.iter_attachments()] == [
+        "dossier-seance-COPIL-2026-12-14.html"
+    ]
     again = daily_watch(config_path=str(demo_config), as_of=AS_OF)
-    assert report["emails_sent"] > 0 and again["emails_sent"] == 0
+    assert again["emails_sent"] == 0
