@@ -13,7 +13,7 @@ from suivi.clean import clean_project, find_header, match_tabs
 from suivi.model import RawTabs
 from suivi.schema import Tab
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parent / "fixtures" / "real"
 
 HEADER = ["ID", "Activité", "Responsable", "Début prévu", "Fin prévue", "Avancement", "Statut"]
 

@@ -28,11 +28,11 @@ from fakes.sheets_api import FakeSheetsApi
 from suivi.adapters.google_sheets import GoogleSheets
 from suivi.adapters.sheets import SourceError
 
-# The recordings live next to the repository (shared data), or where this variable says.
+# The recordings are copied into tests/fixtures/real (with their notice), or where this variable says.
 RECORDINGS = Path(
     os.environ.get(
         "SUIVI_TEST_SHEETS_RECORDINGS",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "sheets-api",
+        Path(__file__).resolve().parent / "fixtures" / "real" / "sheets-api",
     )
 )
 pytestmark = pytest.mark.skipif(
