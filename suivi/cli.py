@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("occasion", choices=["weekly", "daily", "committee"])
     preview.add_argument("--as-of", type=iso_date)
     preview.add_argument("--out", type=Path, required=True, help="folder for the HTML files")
+
+    from suivi.cli_reports import add_import_commands, add_report_commands
+
+    add_report_commands(commands)
+    add_import_commands(commands)
     return parser
 
 
@@ -211,6 +216,20 @@ def command_preview(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_report(args: argparse.Namespace) -> int:
+    """`suivi report committee|iptt`: the meeting pack, or the funder's tracking table."""
+    from suivi.cli_reports import command_report as report
+
+    return report(args)
+
+
+def command_import(args: argparse.Namespace) -> int:
+    """`suivi import iati FILE --out WORKBOOK`: IATI activities onto the contract's tabs."""
+    from suivi.cli_reports import command_import as run_import
+
+    return run_import(args)
+
+
 def _config_path(args: argparse.Namespace) -> Path:
     from suivi.settings import config_path
 
@@ -223,6 +242,8 @@ COMMANDS = {
     "status": command_status,
     "serve": command_serve,
     "preview": command_preview,
+    "report": command_report,
+    "import": command_import,
 }
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ NO_DATA = "no_data"
 
 INDICATOR_TABLE_COLUMNS: list[str] = [
     "project", "code", "level", "output", "name", "unit", "baseline", "target", "target_date",
-    "direction", "method", "frequency", "owner", "current", "achievement", "expected", "status",
+    "direction", "method", "aggregation", "frequency", "owner", "current", "achievement", "expected", "status",
     "last_measure", "row",
 ]  # fmt: skip
 HISTORY_COLUMNS: list[str] = ["project", "code", "date", "value"]
@@ -107,8 +107,8 @@ def indicator_history(indicators: pd.DataFrame, measures: pd.DataFrame) -> pd.Da
     keys = ["project_key", "code"]
     per_date = _totals_per_date(measures, None)
     measured = indicators[_is_measured(indicators["method"])]
-    named = measured.drop_duplicates(keys, keep="first").set_index(keys)[["project", "aggregation"]]
-    history = per_date.join(named, on=keys, how="inner")
+    named = measured.drop_duplicates(keys, keep="first")[[*keys, "project", "aggregation"]]
+    history = per_date.merge(named, on=keys, how="inner")
     running = history.groupby(keys, sort=False)["value"].cumsum()
     summed = _canonical(history["aggregation"], AGGREGATION_LABELS).eq("sum")
     history = history.assign(value=running.where(summed, history["value"]))

@@ -15,19 +15,26 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+def subcommands(
+    parser: argparse.ArgumentParser | None = None, prefix: str = "suivi"
+) -> dict[str, argparse.ArgumentParser]:
+    """Every command, nested ones included (`suivi report committee`), by its full name."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in (parser or build_parser())._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[f"{prefix} {name}"] = sub
+                found.update(subcommands(sub, f"{prefix} {name}"))
+    return found
 
 
 @pytest.mark.parametrize("name", sorted(subcommands()))
 def test_every_command_and_option_is_in_the_readme(name: str) -> None:
-    assert f"suivi {name}" in README, f"README does not document `suivi {name}`"
+    assert name in README, f"README does not document `{name}`"
     for action in subcommands()[name]._actions:
         for option in action.option_strings:
             if option.startswith("--") and option != "--help":
-                assert option in README, f"README does not document `suivi {name} {option}`"
+                assert option in README, f"README does not document `{name} {option}`"
 
 
 @pytest.mark.parametrize("field", sorted(Env.model_fields))

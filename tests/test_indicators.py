@@ -393,3 +393,16 @@ def test_indicator_history_per_date() -> None:
     )
     pd.testing.assert_frame_equal(history, expected, check_dtype=False)
     assert history["date"].dtype == "datetime64[ns]"
+
+
+def test_history_of_indicators_without_any_usable_measure_is_empty() -> None:
+    from suivi.indicators import HISTORY_COLUMNS, indicator_history
+
+    indicators = pd.DataFrame(
+        {"project": ["P"], "code": ["I1"], "method": ["saisie"], "aggregation": ["latest"]}
+    )
+    measures = pd.DataFrame(
+        {"project": ["P"], "indicator": ["I1"], "date": [pd.NaT], "value": [float("nan")]}
+    )
+    history = indicator_history(indicators, measures)
+    assert history.empty and list(history.columns) == HISTORY_COLUMNS
