@@ -24,7 +24,7 @@ from suivi.flags import FLAG_COLUMNS, track
 from suivi.iati import IatiError, import_iati, parse_iati, write_workbook
 from suivi.model import Problem
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "iati"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real"
 SAMPLE = FIXTURES / "iati_dportal_ebola_sample_100_activities.xml"
 EXAMPLE = FIXTURES / "iati_activity_standard_example_annotated_v2.03.xml"
 AS_OF = dt.date(2026, 12, 7)
