@@ -106,7 +106,7 @@ TPM_MEASURES = [
     ["R2.1", "30/11/2026", 88, "Femmes", "Base de données EMA"],
     ["R2.1", "30/11/2026", 97, "Hommes", "Base de données EMA"],
     ["R3.1", D(2026, 9, 30), 31, "", "Fiches de suivi incubation"],
-    ["R4.1", D(2026, 6, 30), 6, "", "Attestations"],
+    ["R4.1", D(2026, 3, 31), 6, "", "Attestations"],
     ["R9.9", D(2026, 6, 30), 3, "", "Ligne d'un ancien cadre logique"],
 ]
 

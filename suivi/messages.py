@@ -43,11 +43,12 @@ DIGEST_FLAGS: tuple[Flag, ...] = (
 ITEM_COLUMNS = [
     "project", "kind", "id", "name", "owner", "owner_email", "funder", "status", "state",
     "progress", "planned_start", "deadline", "days_late", "projected_finish", "last_update",
-    "row", "tab", "flags", "previous_progress", "previous_state",
+    "row", "tab", "flags", "previous_progress", "previous_state", "points_per_week_needed",
 ]  # fmt: skip
 INDICATOR_COLUMNS = [
     "code", "level", "output", "name", "unit", "baseline", "target", "target_date",
     "current", "achievement", "expected", "status", "last_measure", "owner",
+    "projected", "monthly_rate_needed", "forecast_status", "missing_measure",
 ]  # fmt: skip
 COMMITTEE_COLUMNS = ["date", "time", "body", "place", "agenda", "participants"]
 # Plain ASCII addresses only: the transport cannot send SMTPUTF8, and `|` would split keys.
@@ -180,17 +181,25 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
     items = pd.concat(pieces, ignore_index=True)
     items = items[items["address"].notna()]
     items = _by_severity(items)
+    to_measure = pd.concat([_missing_measures(view) for view in views], ignore_index=True)
     views_by_code = {view.project.code: view for view in views}
     messages = []
-    # One group per owner address: a loop over recipients, not over rows.
-    for address, owned in items.groupby("address", sort=True):
-        codes = list(dict.fromkeys(owned["project"].astype("str")))
+    addresses = sorted(
+        set(items["address"].astype("str")) | set(to_measure["address"].astype("str"))
+    )
+    # One digest per owner address: a loop over recipients, not over rows.
+    for address in addresses:
+        owned = items[items["address"] == address]
+        measures_due = to_measure[to_measure["address"] == address]
+        codes = list(
+            dict.fromkeys([*owned["project"].astype("str"), *measures_due["project"].astype("str")])
+        )
         owned_views = [views_by_code[code] for code in codes if code in views_by_code]
         projects = [view.project for view in owned_views]
         languages = {config.language_of(project) for project in projects}
         language = languages.pop() if len(languages) == 1 else config.language
         officer = config.officer_of(projects[0]) if len(projects) == 1 else config.officer
-        name = _first_text(owned["owner"])
+        name = _first_text(pd.concat([owned["owner"], measures_due["owner"]]))
         context = {
             "project": {
                 "code": ", ".join(codes),
@@ -208,6 +217,7 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
                 for view in owned_views
             ],
             "counts": {"count": len(owned)},
+            "to_measure": _records(measures_due.drop(columns=["address"])),
         }
         person = _recipient(name, str(address))
         if person is None:
@@ -223,6 +233,27 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
             )
         )
     return messages
+
+
+def _missing_measures(view: ProjectView) -> pd.DataFrame:
+    """Indicators overdue for a measure (`mesure_manquante`), with their owner's address.
+
+    The `Indicateurs` tab names owners without addresses: the address is the one the same
+    person has in `Activités` or `Échéances`.
+    """
+    columns = ["project", "code", "name", "owner", "last_measure", "address"]
+    indicators = view.indicators
+    if "missing_measure" not in indicators.columns or indicators.empty:
+        return pd.DataFrame(columns=columns)
+    missing = indicators[indicators["missing_measure"].fillna(False).astype(bool)]
+    known = view.tracking[["owner", "owner_email"]].dropna().drop_duplicates("owner")
+    book = pd.Series(
+        _addresses(known["owner_email"]).to_numpy(), index=known["owner"].astype("str")
+    )
+    rows = missing.assign(
+        project=view.project.code, address=missing["owner"].astype("str").map(book)
+    )
+    return rows[rows["address"].notna()][columns].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- daily

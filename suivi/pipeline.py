@@ -17,12 +17,15 @@ from suivi.calendar import Calendar, calendar_for
 from suivi.changes import diff_snapshots
 from suivi.clean import clean_project
 from suivi.flags import track
+from suivi.forecast import activity_outlook, forecast_indicators
 from suivi.indicators import compute_indicators
 from suivi.messages import ProjectView
 from suivi.model import Problem, ProjectTables, RawTabs
 from suivi.settings import Config, Env, Project
 from suivi.writeback import owned_tabs
 
+# What the e-mails say of each open activity's pace, besides its projected finish.
+PACE_COLUMNS = ["points_per_week_needed", "points_per_week_now"]
 # How far back stored progress is read to measure each activity's recent pace.
 PACE_WINDOW_DAYS = 35
 
@@ -74,6 +77,17 @@ def assess_project(
         as_of=as_of,
         rules=config.indicators,
         project_start=project.start,
+    )
+    indicators = forecast_indicators(
+        indicators,
+        tables.measures,
+        as_of=as_of,
+        definitions=tables.indicators,
+        project_start=project.start,
+    )
+    outlook = activity_outlook(tracking, as_of=as_of)[["project", "id", *PACE_COLUMNS]]
+    tracking = tracking.merge(
+        outlook.assign(kind="activity"), on=["project", "kind", "id"], how="left", validate="m:1"
     )
     return Assessment(project, tables, tracking, indicators, tables.problems)
 
