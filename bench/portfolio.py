@@ -171,9 +171,12 @@ def synthetic_indicators(
         np.array([*rule_names, "saisie"])[np.minimum(per_project, len(rule_names))],
         "saisie",
     )
-    down = rng.random(total) < 0.2
-    baseline = rng.integers(0, 100, total).astype("float64")
-    change = rng.integers(10, 200, total).astype("float64")
+    # The budget rule sums amounts in MAD: its baseline and target are in MAD too (a target
+    # a million times too small is a settings mistake, and a chart of 10^7 % cannot be drawn).
+    budget = methods == "budget_consomme"
+    down = (rng.random(total) < 0.2) & ~budget
+    baseline = np.where(budget, 0.0, rng.integers(0, 100, total).astype("float64"))
+    change = np.where(budget, 5e8, rng.integers(10, 200, total).astype("float64"))
     return pd.DataFrame(
         {
             "project": pd.Series(np.repeat(project_codes(projects), n), dtype="str"),

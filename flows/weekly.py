@@ -6,26 +6,20 @@ import datetime as dt
 
 from prefect import flow
 
-from flows.common import finish, follow_projects, load_settings, run_report
-from suivi.adapters.store import open_store
-from tasks.notify import deliver, plan_emails
+from flows.catchup import LATE_AFTER_HOURS
+from flows.common import run_flow_body
+from flows.hooks import alert_failure
 
 FLOW_NAME = "weekly-summary"
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, on_failure=[alert_failure], on_crashed=[alert_failure])
 def weekly_summary(
     config_path: str = "config/suivi.yaml",
     as_of: dt.date | None = None,
     dry_run: bool = False,
     force: bool = False,
+    late_after_hours: float = LATE_AFTER_HOURS,
 ) -> dict[str, object]:
     """Read, flag, measure, store and write back every project; e-mail the weekly summary and digests."""
-    config, env = load_settings(config_path)
-    day = as_of or config.today()
-    with open_store(env.database_url) as store:
-        run_id = None if dry_run else store.begin_run(FLOW_NAME, day)
-        gathered = follow_projects(config, env, store, run_id, day)
-        emails = plan_emails("weekly", gathered.views, config, day)
-        delivery = deliver(emails, store, env, config, dry_run, force)
-        return finish(store, run_id, run_report(FLOW_NAME, day, gathered, delivery), gathered)
+    return run_flow_body(FLOW_NAME, "weekly", config_path, as_of, dry_run, force, late_after_hours)

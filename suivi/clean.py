@@ -24,7 +24,6 @@ from suivi.schema import (
     Tab,
     column_lookup,
     column_names,
-    normalise_label,
     tab_lookup,
 )
 
@@ -39,6 +38,7 @@ KEY_COLUMNS: dict[Tab, frozenset[str]] = {
 }
 MAX_VALUE_CHARS = 120  # problem reports quote at most this much of a cell
 
+FORMULA_ERROR = "erreur de formule : la cellule n'a pas de valeur"
 MANUAL_METHODS = frozenset({"saisie", "manuel", "manual", "entered"})
 UNKNOWN_INDICATOR = "indicateur inconnu dans « Indicateurs » ; ligne ignorée"
 MESSAGES = {
@@ -105,7 +105,7 @@ def match_tabs(tabs: RawTabs) -> dict[Tab, str]:
     lookup = tab_lookup()
     matched: dict[Tab, str] = {}
     for title in tabs:
-        tab = lookup.get(normalise_label(title))
+        tab = lookup.get(parse.fold_label(title))
         if tab is not None and tab not in matched:
             matched[tab] = title
     return matched
@@ -140,7 +140,7 @@ def find_header(rows: RawTab, tab: Tab) -> tuple[int | None, dict[int, str]]:
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         mapping: dict[int, str] = {}
         for position, cell in enumerate(row):
-            name = lookup.get(normalise_label(cell)) if cell is not None else None
+            name = lookup.get(parse.fold_label(cell)) if cell is not None else None
             if name is not None and name not in mapping.values():
                 mapping[position] = name
         if len(mapping) > len(best_map):
@@ -209,7 +209,7 @@ def _duplicate_headers(
             "colonne en double : seule la première est lue",
         )
         for position, cell in enumerate(header)
-        if position not in used and cell is not None and lookup.get(normalise_label(cell))
+        if position not in used and cell is not None and lookup.get(parse.fold_label(cell))
     ]
 
 
@@ -233,24 +233,37 @@ def type_cells(
     Rows whose every cell is blank (spaces count as blank) are dropped without a word.
     """
     cells = located.cells
+    # A failed formula (#REF!, #N/A…) is no value at all, whatever the column: it is parsed
+    # as an empty cell (so defaults apply) and reported as what it is.
+    errors = {column.name: parse.formula_errors(cells[column.name]) for column in COLUMNS[tab]}
     parsed = {
         column.name: parse.on_distinct(
-            cells[column.name], partial(_parse_column, tab, column, rules=rules)
+            cells[column.name].mask(errors[column.name])
+            if errors[column.name].any()
+            else cells[column.name],
+            partial(_parse_column, tab, column, rules=rules),
         )
         for column in COLUMNS[tab]
     }
-    filled = ~np.logical_and.reduce([missing for _, _, missing in parsed.values()])
+    filled = ~np.logical_and.reduce(
+        [missing & ~errors[name] for name, (_, _, missing) in parsed.items()]
+    )
     problems: list[Problem] = []
     for column in COLUMNS[tab]:
         raw = cells[column.name][filled]
         _, failed, missing = parsed[column.name]
+        error = errors[column.name]
         key = column.name in KEY_COLUMNS[tab]
-        message = MESSAGES.get(_kind_of(tab, column), "") + (" ; ligne ignorée" if key else "")
+        dropped = " ; ligne ignorée" if key else ""
+        problems += _cell_problems(
+            project, located, column.name, raw, error[filled], FORMULA_ERROR + dropped, key
+        )
+        message = MESSAGES.get(_kind_of(tab, column), "") + dropped
         problems += _cell_problems(project, located, column.name, raw, failed[filled], message, key)
         if column.required and column.name in located.letters:
-            message = "valeur obligatoire manquante" + (" ; ligne ignorée" if key else "")
+            message = "valeur obligatoire manquante" + dropped
             problems += _cell_problems(
-                project, located, column.name, raw, missing[filled], message, key
+                project, located, column.name, raw, (missing & ~error)[filled], message, key
             )
     frame = pd.DataFrame(
         {name: values for name, (values, _, _) in parsed.items()}, index=cells.index
@@ -276,7 +289,7 @@ def _parse_column(
     """Typed values of one column and the failed-cell mask."""
     if tab is Tab.INDICATORS and column.name == "method":
         methods = parse.parse_text(raw)
-        folded = methods.map(normalise_label, na_action="ignore")
+        folded = methods.map(parse.fold_label, na_action="ignore")
         manual = methods.isna() | folded.isin(MANUAL_METHODS)
         failed = ~(manual | methods.isin(list(rules))).to_numpy(dtype=bool)
         return methods.where(~manual, "saisie"), failed

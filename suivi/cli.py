@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from suivi.adapters.sheets import SourceError
+from suivi.adapters.store import StoreError, open_store
 from suivi.settings import ConfigError, Env, load_config
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"suivi: settings error:\n{error}", file=sys.stderr)
         return EXIT_ERROR
-    except SourceError as error:
+    except (SourceError, StoreError) as error:
         print(f"suivi: {error}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -96,6 +97,8 @@ def command_run(args: argparse.Namespace) -> int:
 
     config_path = str(_config_path(args))
     load_config(config_path)  # settings errors show here, before Prefect starts
+    with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
+        pass
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from suivi.schema import normalise_label
 SERIAL_EPOCH = pd.Timestamp("1899-12-30")
 # Serials of 1950-01-01 and 2150-12-31: numbers outside are not dates a project would hold.
 SERIAL_MIN, SERIAL_MAX = 18264, 91675
+PLAUSIBLE_YEARS = (1950, 2150)  # the same bounds for real date cells
 
 FRENCH_MONTHS = {
     normalise_label(name): month
@@ -40,6 +42,11 @@ FRENCH_MONTHS = {
 
 ISO_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T][\d:.]*)?$")
 DMY_DATE = re.compile(r"^(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})$")
+# The two forms most cells take, with a year a ns timestamp holds: (pattern, strptime layout).
+COMMON_DATE_FORMS = (
+    (re.compile(r"\d{1,2}/\d{1,2}/(?:19|20|21)\d\d"), "%d/%m/%Y"),
+    (re.compile(r"(?:19|20|21)\d\d-\d{1,2}-\d{1,2}"), "%Y-%m-%d"),
+)
 TEXT_DATE = re.compile(r"^(?P<d>\d{1,2})(?:er)?\s+(?P<m>[^\W\d_]+)\.?\s+(?P<y>\d{4})$")
 
 SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
@@ -48,12 +55,31 @@ PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
 COMMA_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+# Invisible format characters: RTL/LTR marks and embeddings, zero-width spaces, the BOM.
+FORMAT_CHARACTERS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# What a spreadsheet holds instead of a value when a formula fails: Excel and Google Sheets
+# error values, and LibreOffice's numbered errors (Err:501…Err:539).
+FORMULA_ERRORS = frozenset(
+    {"#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!", "#SPILL!"}
+    | {"#CALC!", "#GETTING_DATA", "#BLOCKED!", "#FIELD!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+    | {f"Err:{code}" for code in range(501, 540)}
+)
+
+
+def fold_label(value: object) -> str:
+    """A label folded for matching, without the invisible marks Arabic text and copy-paste leave."""
+    return normalise_label(FORMAT_CHARACTERS.sub("", str(value)))
 
 
 def is_blank(cells: pd.Series) -> pd.Series:
     """True where a cell holds nothing (None, NaN or only spaces)."""
     as_text = cells.astype("string").str.strip()
     return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
+
+
+def formula_errors(cells: pd.Series) -> np.ndarray:
+    """True where a cell holds a formula's error value (#REF!, #N/A, Err:502…)."""
+    return np.asarray(cells.isin(FORMULA_ERRORS).to_numpy(dtype=bool))
 
 
 def _numeric_mask(cells: pd.Series) -> np.ndarray:
@@ -71,16 +97,22 @@ def parse_dates(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
     blank = is_blank(cells)
     result = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     kinds = cells.map(type)
-    real = kinds.isin([dt.datetime, dt.date, pd.Timestamp]).to_numpy() & ~blank
+    typed = kinds.isin([dt.datetime, dt.date, pd.Timestamp]).to_numpy() & ~blank
+    real = typed.copy()
+    if typed.any():
+        # Placeholders such as 31/12/9999 are real dates a project never holds, and beyond
+        # what a nanosecond timestamp can hold: they fail like implausible serials.
+        years = cells[typed].map(_year).astype("int64")
+        real[typed] = years.between(*PLAUSIBLE_YEARS).to_numpy()
     if real.any():
         result[real] = pd.to_datetime(cells[real].map(_to_timestamp)).dt.normalize()
     numeric = _numeric_mask(cells) & ~blank
     if numeric.any():
-        serial = pd.to_numeric(cells[numeric], errors="coerce").astype(float)
+        serial = _as_floats(cells[numeric])
         plausible = serial.between(SERIAL_MIN, SERIAL_MAX)
         days = pd.to_timedelta(np.floor(serial.where(plausible)), unit="D")
         result[numeric] = (SERIAL_EPOCH + days).astype("datetime64[ns]")
-    textual = ~(real | numeric | blank)
+    textual = ~(typed | numeric | blank)
     if textual.any():
         result[textual] = _parse_text_dates(_text(cells[textual]))
     failed = ~blank & result.isna().to_numpy()
@@ -91,8 +123,44 @@ def _to_timestamp(value: object) -> pd.Timestamp:
     return pd.Timestamp(value)
 
 
+def _year(value: dt.date) -> int:
+    return value.year
+
+
+def _as_floats(numbers: pd.Series) -> pd.Series:
+    """Real numbers as float64; an integer too large for a float becomes NaN (it fails)."""
+    try:
+        return pd.to_numeric(numbers, errors="coerce").astype(float)
+    except OverflowError:  # raised even with errors="coerce"
+        return numbers.map(_float_or_nan).astype(float)
+
+
+def _float_or_nan(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        return math.nan
+
+
 def _parse_text_dates(texts: pd.Series) -> pd.Series:
     """Day-first text dates: 31/12/2026, 31/12/26, 2026-12-31, 31 déc. 2026."""
+    dates = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns]")
+    pending = np.ones(len(texts), dtype=bool)
+    # The forms nearly every cell takes go through one strptime-like pass each; only what
+    # is left needs the general (and slower) decomposition.
+    for pattern, layout in COMMON_DATE_FORMS:
+        chosen = pending & texts.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        if chosen.any():
+            parsed = pd.to_datetime(texts[chosen], format=layout, errors="coerce")
+            dates[chosen] = parsed.astype("datetime64[ns]")
+            pending &= ~chosen
+    if pending.any():
+        dates[pending] = _decompose_text_dates(texts[pending])
+    return dates.where(dates.dt.year.between(*PLAUSIBLE_YEARS))
+
+
+def _decompose_text_dates(texts: pd.Series) -> pd.Series:
+    """Day, month and year found by pattern, then put together (any of the written forms)."""
     parts = pd.DataFrame(index=texts.index, columns=["y", "m", "d"], dtype="object")
     for pattern in (ISO_DATE, DMY_DATE):
         found = texts.str.extract(pattern)
@@ -104,7 +172,9 @@ def _parse_text_dates(texts: pd.Series) -> pd.Series:
     worded = worded.assign(m=month_numbers)
     parts = parts.fillna(worded[["y", "m", "d"]])
     years = pd.to_numeric(parts["y"], errors="coerce")
-    years = years.where(years >= 100, 2000 + years)  # two-digit years are this century's
+    two_digits = (parts["y"].astype("string").str.len() == 2).fillna(False).to_numpy(dtype=bool)
+    years = years.where(~two_digits, 2000 + years)  # two-digit years are this century's
+    years = years.where(years.between(*PLAUSIBLE_YEARS))  # 9999 is a placeholder, not a date
     months = pd.to_numeric(parts["m"], errors="coerce")
     days = pd.to_numeric(parts["d"], errors="coerce")
     dates = pd.to_datetime(
@@ -118,12 +188,12 @@ def parse_numbers(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
     blank = is_blank(cells)
     numeric = _numeric_mask(cells) & ~blank
     values = pd.Series(np.nan, index=cells.index, dtype="float64")
-    values[numeric] = pd.to_numeric(cells[numeric], errors="coerce").astype(float)
+    values[numeric] = _as_floats(cells[numeric])
     textual = ~(numeric | blank)
     if textual.any():
         values[textual] = _parse_text_numbers(_text(cells[textual]))
-    failed = ~blank & values.isna().to_numpy()
-    return values, failed
+    finite = np.isfinite(values.to_numpy())  # an infinity would poison every sum
+    return values.where(finite), ~blank & ~finite
 
 
 def _parse_text_numbers(texts: pd.Series) -> pd.Series:
@@ -145,18 +215,24 @@ def parse_percents(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
     blank = is_blank(cells)
     text = _text(cells)
     has_sign = text.str.contains("%", regex=False).fillna(False).to_numpy(dtype=bool)
-    numbers, failed = parse_numbers(text.str.replace("%", "", regex=False).where(~blank))
+    # Real numbers are read as numbers: their text may be scientific (1e-05) and not parse.
+    without_sign = text.str.replace("%", "", regex=False).astype(object)
+    numbers, failed = parse_numbers(
+        cells.astype(object).where(_numeric_mask(cells), without_sign).where(~blank)
+    )
     # A bare number above 1 is a percentage (45 → 45 %); 0–1 is already a fraction.
     shares = numbers.where(~(has_sign | (numbers > 1)), numbers / 100)
     out_of_range = ((shares < 0) | (shares > 1)).to_numpy()
     shares = shares.mask(out_of_range)
-    return shares, failed | out_of_range
+    # Not blank, yet no number (e.g. a lone "%"): a failure, never a silent gap.
+    unread = ~blank & numbers.isna().to_numpy()
+    return shares, failed | out_of_range | unread
 
 
 def parse_labels(cells: pd.Series, labels: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
     """Enum codes from labels folded for case, accents and spaces; (codes, failed)."""
     blank = is_blank(cells)
-    folded = cells.map(normalise_label, na_action="ignore")
+    folded = cells.map(fold_label, na_action="ignore")
     codes = folded.map(labels).astype("string")
     codes[blank] = pd.NA
     failed = ~blank & codes.isna().to_numpy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ PACK_MIME_TYPE = "text/html"
 # Class names are useless once styles are inlined: dropping them keeps mails under the clip.
 OPENING_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
 CLASS_ATTRIBUTE = re.compile(r' class="[^"]*"')
+CHART_COLUMNS = ["code", "achievement", "expected", "status"]
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, minify_css=True)
 
 
@@ -186,7 +188,10 @@ def _template_context(
     if message.kind == MessageKind.WEEKLY_SUMMARY and indicators:
         cid = _content_id("chart", message.project, message.occasion)
         alt = translate("chart.alt", language)
-        images.append((cid, achievement_chart(pd.DataFrame(indicators), language), alt))
+        bars = tuple(
+            tuple(indicator.get(column) for column in CHART_COLUMNS) for indicator in indicators
+        )
+        images.append((cid, _chart_png(bars, language), alt))
         chart = {"src": f"cid:{cid}", "alt": alt, "cid": cid}
     context = {
         **message.context,
@@ -194,12 +199,17 @@ def _template_context(
         "language": language,
         "dir": "rtl" if rtl else "ltr",
         "align": "right" if rtl else "left",
-        "opposite": "left" if rtl else "right",
         "subject": subject_of(message),
         "chart": chart,
     }
     context.setdefault("recipient", {"name": "", "email": message.recipient})
     return context, images
+
+
+@lru_cache(maxsize=16)
+def _chart_png(bars: tuple[tuple[Any, ...], ...], language: str) -> bytes:
+    """The achievement chart, drawn once for the e-mail, its page and every recipient."""
+    return achievement_chart(pd.DataFrame(list(bars), columns=CHART_COLUMNS), language)
 
 
 def _email_fragment(document: str) -> str:

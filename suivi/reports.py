@@ -304,8 +304,10 @@ def plan_committee_pack(
         ["days_late", "deadline"], ascending=[False, True], na_position="last", kind="stable"
     )
     outlook = activity_outlook(view.tracking, as_of=as_of)
-    at_risk = tracking[flag_mask(tracking, Flag.AT_RISK).to_numpy()].merge(
-        outlook[["project", "id", "points_per_week_needed", "points_per_week_now"]],
+    pace = ["points_per_week_needed", "points_per_week_now"]
+    at_risk_rows = tracking[flag_mask(tracking, Flag.AT_RISK).to_numpy()]
+    at_risk = at_risk_rows.drop(columns=pace, errors="ignore").merge(
+        outlook[["project", "id", *pace]],
         on=["project", "id"],
         how="left",
     )

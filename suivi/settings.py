@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -21,9 +21,19 @@ class ConfigError(ValueError):
 
 
 class Env(BaseSettings):
-    """Machine-specific values and secrets, from SUIVI_* environment variables only."""
+    """Machine-specific values and secrets, from SUIVI_* environment variables only.
+
+    A variable that cannot be used raises `ConfigError` naming it, never its value (it may
+    be a secret).
+    """
 
     model_config = SettingsConfigDict(env_prefix="SUIVI_", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise ConfigError(describe_env_errors(error)) from None
 
     config: Path | None = None
     database_url: str | None = None
@@ -110,7 +120,10 @@ class Config(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises on an unknown zone
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError:  # a KeyError, which pydantic would not report
+            raise ValueError(f"unknown time zone {value!r} (e.g. Africa/Casablanca)") from None
         return value
 
     def language_of(self, project: Project) -> Language:
@@ -146,21 +159,86 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read and validate the settings file; errors name the key and the line."""
     file = config_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except OSError as error:
         raise ConfigError(f"{file}: cannot read the settings file ({error.strerror})") from None
     try:
-        document = yaml.compose(text)
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ConfigError(f"{file}:{line}: not UTF-8 text: save the file as UTF-8") from None
+    try:
+        document = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as error:
-        raise ConfigError(f"{file}: not valid YAML: {error}") from None
+        raise ConfigError(_yaml_error(file, error)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected a mapping of settings at the top level")
     data["base_dir"] = file.resolve().parent
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as error:
         raise ConfigError(describe_errors(file, document, error)) from None
+    _check_unique_codes(file, document, config)
+    return config
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose value errors (a date such as 2025-13-01) and repeated keys name their line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, str(error), node.start_mark
+            ) from None
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None,
+                            None,
+                            f"{key.value!r} is repeated (first on line {seen[key.value]})",
+                            key.start_mark,
+                        )
+                    seen[key.value] = key.start_mark.line + 1
+        return super().construct_mapping(node, deep)  # type: ignore[arg-type]
+
+
+def _yaml_error(file: Path, error: yaml.YAMLError) -> str:
+    """file:line: not valid YAML: what the parser says."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    where = f"{file}:{mark.line + 1}" if mark is not None else str(file)
+    problem = getattr(error, "problem", None) or str(error)
+    return f"{where}: not valid YAML: {problem}"
+
+
+def _check_unique_codes(file: Path, document: yaml.Node | None, config: Config) -> None:
+    """Two projects with one code would share their history and their e-mails' keys."""
+    first: dict[str, int] = {}
+    for index, project in enumerate(config.projects):
+        code = project.code.casefold()
+        if code in first:
+            line = _line_of(document, ("projects", index, "code"))
+            raise ConfigError(
+                f"{file}:{line}: projects.{index}.code: {project.code!r} is already the code of"
+                f" projects.{first[code]}; each project needs its own code"
+            )
+        first[code] = index
+
+
+def describe_env_errors(error: ValidationError) -> str:
+    """One line per unusable SUIVI_* variable: its name and what is wrong, never its value."""
+    lines = []
+    for item in error.errors():
+        name = "SUIVI_" + "_".join(str(part) for part in item["loc"][:1]).upper()
+        lines.append(f"environment variable {name}: {item['msg']}")
+    return "\n".join(lines)
 
 
 def describe_errors(file: Path, document: yaml.Node | None, error: ValidationError) -> str:

@@ -1,34 +1,95 @@
-"""E-mail tasks: plan and render (pure), then deliver exactly once."""
+"""E-mail tasks: plan and render (pure, never retried), then deliver exactly once.
+
+Delivery leaves an e-mail that failed for a passing reason pending in the store's outbox,
+so the next run sends it. For the weekly summary the next run is a week away, so when an
+outage stopped the whole batch (the SMTP server was unreachable, greeted with a 4xx, or
+timed out before the first message) the task retries a few minutes later; the last attempt
+returns what happened instead of failing the run. A refused address or message is never
+retried (the officer gets one notice of those), nor a settings mistake.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
+from suivi.adapters.mail import CONFIG_ERROR
 from suivi.adapters.store import Store
 from suivi.delivery import Delivery, deliver_emails
 from suivi.messages import ProjectView, plan_daily, plan_weekly
 from suivi.model import Email
 from suivi.pipeline import calendar_of
 from suivi.render import render_email, template_environment
+from suivi.reports import with_committee_packs
 from suivi.settings import Config, Env
+from tasks.retries import BASE_SECONDS, backoff
 
 Occasion = Literal["weekly", "daily"]
 
+SEND_RETRIES = 2
+SEND_RETRY_DELAYS = backoff(SEND_RETRIES, 3 * BASE_SECONDS)  # 30 s, then 60 s by default
+
+
+class MailOutage(RuntimeError):
+    """No e-mail could be sent, for a passing reason; they wait in the outbox."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        super().__init__(f"{len(delivery.failures)} e-mail(s) not sent: {delivery.unreachable}")
+        self.delivery = delivery
+
+
+def only_outage(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry a delivery only when an outage stopped it; never a refused address or a bad message."""
+    try:
+        state.result()
+    except MailOutage:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def is_outage(delivery: Delivery) -> bool:
+    """The transport could not be used for a passing reason (down, 421, timeout): all stays pending.
+
+    A settings mistake (bad password, no STARTTLS) leaves the e-mails pending too, but waiting
+    a minute will not fix it: only an outage is worth a retry.
+    """
+    reason = delivery.unreachable
+    return reason is not None and not reason.startswith(CONFIG_ERROR)
+
 
 @task(name="plan-emails", task_run_name="plan-{occasion}-emails", cache_policy=NO_CACHE)
-def plan_emails(occasion: Occasion, views: list[ProjectView], config: Config, as_of: dt.date) -> list[Email]:
-    """What is due to whom today, rendered in each project's language."""
+def plan_emails(
+    occasion: Occasion,
+    views: list[ProjectView],
+    config: Config,
+    as_of: dt.date,
+    store: Store | None = None,
+) -> list[Email]:
+    """What is due to whom today, rendered in each project's language.
+
+    Committee reminders carry the full meeting pack (since the last committee, from the store).
+    """
     plan = plan_weekly if occasion == "weekly" else plan_daily
     messages = plan(views, config, as_of, calendar_of(config))
     templates = template_environment(config.resolve(config.templates))
-    return [render_email(message, templates) for message in messages]
+    emails = [render_email(message, templates) for message in messages]
+    return with_committee_packs(messages, emails, views, config, as_of, store)
 
 
-@task(name="deliver-emails", cache_policy=NO_CACHE)
+@task(
+    name="deliver-emails",
+    retries=SEND_RETRIES,
+    retry_delay_seconds=SEND_RETRY_DELAYS,
+    retry_jitter_factor=0.5,
+    retry_condition_fn=only_outage,
+    cache_policy=NO_CACHE,
+)
 def deliver(
     emails: list[Email],
     store: Store | None,
@@ -38,4 +99,24 @@ def deliver(
     force: bool = False,
 ) -> Delivery:
     """Record, claim and send every e-mail once (SMTP, or the outbox folder without SMTP)."""
-    return deliver_emails(emails, store, env, config.officer.email, dry_run=dry_run, force=force)
+    delivery = deliver_emails(
+        emails,
+        store,
+        env,
+        config.officer.email,
+        dry_run=dry_run,
+        force=force,
+        language=config.language,
+    )
+    attempt, attempts = _attempts()
+    if is_outage(delivery) and attempt < attempts:
+        raise MailOutage(delivery)
+    return delivery
+
+
+def _attempts() -> tuple[int, int]:
+    """This attempt's number (from 1) and how many the task may make."""
+    context = TaskRunContext.get()
+    if context is None:  # called as a plain function (.fn)
+        return 1, 1
+    return max(context.task_run.run_count, 1), (context.task.retries or 0) + 1

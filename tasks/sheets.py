@@ -7,12 +7,17 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
 from suivi.adapters.sheets import Source, SourceError
 from suivi.model import RawTabs
 from suivi.pipeline import Assessment, write_back
 from suivi.settings import Project
+from tasks.retries import BASE_SECONDS, backoff
+
+# The Google adapter already retries a failed call a few times within seconds; these task
+# retries wait longer (10, 20, 40 s by default) to ride out a quota minute or a short outage.
+SHEET_RETRIES = 3
+SHEET_RETRY_DELAYS = backoff(SHEET_RETRIES, BASE_SECONDS)
 
 
 def only_transient(_task: Any, _task_run: Any, state: Any) -> bool:
@@ -31,8 +36,8 @@ def only_transient(_task: Any, _task_run: Any, state: Any) -> bool:
 @task(
     name="read-sheet",
     task_run_name="read-sheet-{project.code}",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retries=SHEET_RETRIES,
+    retry_delay_seconds=SHEET_RETRY_DELAYS,
     retry_jitter_factor=0.5,
     retry_condition_fn=only_transient,
     cache_policy=NO_CACHE,
@@ -45,8 +50,8 @@ def read_sheet(source: Source, project: Project) -> RawTabs:
 @task(
     name="write-back",
     task_run_name="write-back-{assessment.project.code}",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retries=SHEET_RETRIES,
+    retry_delay_seconds=SHEET_RETRY_DELAYS,
     retry_jitter_factor=0.5,
     retry_condition_fn=only_transient,
     cache_policy=NO_CACHE,

@@ -426,4 +426,4 @@ def test_pack_screenshot_in_headless_chromium(french_pack: str, tmp_path: Path) 
     )  # fmt: skip
     with Image.open(shot) as image:
         assert image.size == (900, 1400)
-        assert len(set(image.convert("L").getdata())) > 10  # drawn, not a blank page
+        assert len(set(image.convert("L").get_flattened_data())) > 10  # drawn, not a blank page

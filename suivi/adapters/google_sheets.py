@@ -32,6 +32,12 @@ from suivi.settings import Env
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 # Hosts gspread calls; an endpoint override sends both to the same base URL.
 GOOGLE_API_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
+# After each token, google-auth looks up the account's "regional access boundary" on Google's
+# IAM endpoint, in a background thread; with an endpoint override nothing may go to Google.
+GOOGLE_IAM_HOSTS = (
+    "https://iamcredentials.googleapis.com",
+    "https://iamcredentials.mtls.googleapis.com",
+)
 # Only what the reader needs: no formats, no grid data.
 METADATA_FIELDS = (
     "properties(title,locale,timeZone),"
@@ -459,6 +465,8 @@ def _authorized_session(
         adapter = _RedirectAdapter(_api_base(endpoint))
         for host in GOOGLE_API_HOSTS:
             session.mount(host, adapter)
+        for host in GOOGLE_IAM_HOSTS:  # the lookup goes through the token session
+            token_session.mount(host, adapter)
     return session
 
 

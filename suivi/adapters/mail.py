@@ -34,7 +34,7 @@ import smtplib
 import ssl
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.charset import QP, Charset
 from email.message import EmailMessage, Message
@@ -122,8 +122,13 @@ class Mailer(Protocol):
     def connect(self) -> None:
         """Open the connection or folder now, to fail before claiming work."""
 
-    def send_all(self, items: Sequence[Composed], sender: str) -> list[SendResult]:
-        """One result per item, in order."""
+    def send_all(
+        self,
+        items: Sequence[Composed],
+        sender: str,
+        on_result: Callable[[SendResult], object] | None = None,
+    ) -> list[SendResult]:
+        """One result per item, in order; `on_result` hears each one as soon as it is known."""
         ...
 
     def close(self) -> None:
@@ -465,13 +470,19 @@ class Smtp:
         self._connected = False
         self._client.is_closed = True  # yagmail's __del__ would QUIT again otherwise
 
-    def send_all(self, items: Sequence[Composed], sender: str) -> list[SendResult]:
+    def send_all(
+        self,
+        items: Sequence[Composed],
+        sender: str,
+        on_result: Callable[[SendResult], object] | None = None,
+    ) -> list[SendResult]:
         """Send each message once over the open connection; one result per item, in order.
 
         `sender` is the envelope sender ("Name <address>" or an address). A lost
         connection is reopened, at most `max_reconnects` times per call; what could not
         be sent then is reported transient. Nothing is reported sent that the server did
-        not accept.
+        not accept. `on_result` is called with each result as soon as the server answered,
+        so the caller can record a send before the next one starts.
         """
         envelope_sender = parseaddr(clean_header(sender))[1] or clean_header(sender)
         if not items:
@@ -481,14 +492,16 @@ class Smtp:
         results: list[SendResult] = []
         for item in items:
             if failure is not None:  # the connection is unusable: the rest waits
-                results.append(SendResult(item.key, False, failure[0], failure[1]))
-                continue
-            result, failure = self._deliver(item, envelope_sender)
-            if result.error:
-                log.warning(
-                    "%s %s: %s", "sent" if result.ok else "not sent", item.key, result.error
-                )
+                result = SendResult(item.key, False, failure[0], failure[1])
+            else:
+                result, failure = self._deliver(item, envelope_sender)
+                if result.error:
+                    log.warning(
+                        "%s %s: %s", "sent" if result.ok else "not sent", item.key, result.error
+                    )
             results.append(result)
+            if on_result is not None:
+                on_result(result)
         sent = sum(result.ok for result in results)
         log.info("SMTP %s: %d of %d e-mails sent", self.host, sent, len(items))
         if failure is not None:
@@ -686,10 +699,16 @@ class OutboxFolder:
     def close(self) -> None:
         """Nothing to release."""
 
-    def send_all(self, items: Sequence[Composed], sender: str) -> list[SendResult]:
+    def send_all(
+        self,
+        items: Sequence[Composed],
+        sender: str,
+        on_result: Callable[[SendResult], object] | None = None,
+    ) -> list[SendResult]:
         """Write every message; a write that fails is a transient failure for that item.
 
-        `sender` is not used: it keeps the interface of `Smtp.send_all`.
+        `sender` is not used: it keeps the interface of `Smtp.send_all`; `on_result`
+        hears each result as soon as its files are written.
         """
         results: list[SendResult] = []
         if not items:
@@ -698,29 +717,39 @@ class OutboxFolder:
             self.connect()
         except OSError as error:
             text = f"cannot create {self.directory}: {_exception_text(error)}"
-            return [SendResult(item.key, False, text, False) for item in items]
+            results = [SendResult(item.key, False, text, False) for item in items]
+            if on_result is not None:
+                for result in results:
+                    on_result(result)
+            return results
         stamp = dt.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
         for item in items:
-            stem = "-".join(
-                [
-                    stamp,
-                    _slug(item.kind) or "mail",
-                    _slug(item.project) or "portfolio",
-                    _slug(item.subject)[:40].strip("-") or "message",
-                    hashlib.sha256(item.key.encode("utf-8")).hexdigest()[:8],
-                ]
-            )
-            paths = [self.directory / f"{stem}.eml", self.directory / f"{stem}.html"]
-            try:
-                page = standalone_html(item.payload)
-                _write_private(paths[0], item.payload)
-                _write_private(paths[1], page)
-            except OSError as error:
-                results.append(SendResult(item.key, False, _exception_text(error), False))
-                continue
-            self.written += paths
-            results.append(SendResult(item.key, True))
+            result = self._write(item, stamp)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
         return results
+
+    def _write(self, item: Composed, stamp: str) -> SendResult:
+        """Write one message as .eml and .html; a failed write is transient."""
+        stem = "-".join(
+            [
+                stamp,
+                _slug(item.kind) or "mail",
+                _slug(item.project) or "portfolio",
+                _slug(item.subject)[:40].strip("-") or "message",
+                hashlib.sha256(item.key.encode("utf-8")).hexdigest()[:8],
+            ]
+        )
+        paths = [self.directory / f"{stem}.eml", self.directory / f"{stem}.html"]
+        try:
+            page = standalone_html(item.payload)
+            _write_private(paths[0], item.payload)
+            _write_private(paths[1], page)
+        except OSError as error:
+            return SendResult(item.key, False, _exception_text(error), False)
+        self.written += paths
+        return SendResult(item.key, True)
 
 
 def standalone_html(payload: str) -> str:

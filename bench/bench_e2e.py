@@ -1,0 +1,359 @@
+"""End-to-end weekly run on synthetic portfolios, through the fake Google Sheets API and a real
+SMTP sink: wall time per stage, Sheets requests, SMTP connections, peak memory.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.bench_e2e                      # 2x50, 10x1000, 20x10000
+    .venv/bin/python -m bench.bench_e2e 20x10000 --prefect   # also once through the flow
+
+Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP sink, in a
+process of their own), a fresh SQLite store holding four weeks of history (three weeks of
+stored progress, and the previous week's real run), then one measured weekly run in a
+fresh process, so that its peak memory (`ru_maxrss`) is the run's own. The run is composed
+from the same functions as `suivi.pipeline.assess_project` and the flows, stage by stage:
+read (two requests per sheet), clean, history (store reads), flags, indicators, snapshot
+(store write, batched), write-back (one RAW batchUpdate per sheet), plan, render, send
+(compose, outbox records, one SMTP connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import resource
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import pandas as pd
+
+from bench.portfolio import AS_OF, SYNTHETIC_RULES, synthetic_activities
+from bench.world import Served, serve
+
+SIZES = ("2x50", "10x1000", "20x10000")
+SYNTHETIC_WEEKS = 3  # stored progress only, before the previous week's real run
+STAGES = (
+    "read",
+    "clean",
+    "history",
+    "flags",
+    "indicators",
+    "snapshot",
+    "write-back",
+    "plan",
+    "render",
+    "send",
+)
+TARGET_SECONDS = 60.0
+TARGET_MEGABYTES = 1024.0
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`20x10000` → (20 projects, 10 000 activities each)."""
+    projects, _, activities = text.lower().partition("x")
+    return int(projects), int(activities)
+
+
+def write_settings(folder: Path, served: Served) -> tuple[Path, dict[str, Any]]:
+    """The settings file naming every synthetic project, and the environment of a run."""
+    rules = {name: rule.model_dump(exclude_defaults=True) for name, rule in SYNTHETIC_RULES.items()}
+    config = {
+        "officer": {"name": "Chargée de projet", "email": "officer@example.org"},
+        "templates": str(Path(__file__).resolve().parents[1] / "config" / "templates"),
+        "indicators": rules,
+        "projects": [
+            {
+                "code": code,
+                "name": f"Projet {code}",
+                "source": key,
+                "team": [f"equipe-{code.lower()}@example.org"],
+            }
+            for code, key in served.keys.items()
+        ],
+    }
+    path = folder / "suivi.yaml"
+    path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
+    credentials = folder / "service-account.json"
+    credentials.write_text(json.dumps(served.service_account), encoding="utf-8")
+    env = {
+        "database_url": f"sqlite:///{folder / 'suivi.db'}",
+        "google_credentials": credentials,
+        "sheets_endpoint": served.sheets_url,
+        "smtp_host": served.smtp_host,
+        "smtp_port": served.smtp_port,
+        "smtp_security": "none",
+        "outbox_dir": folder / "outbox",
+    }
+    return path, env
+
+
+def prepare_history(config_path: Path, env_values: dict[str, Any], activities: int) -> None:
+    """Three weeks of stored progress, then the previous week's real run (snapshot, write-back)."""
+    from suivi.adapters.store import open_store
+    from suivi.settings import Env, load_config
+
+    config = load_config(config_path)
+    env = Env(**env_values)
+    with open_store(env.database_url) as store:
+        for weeks_back in range(SYNTHETIC_WEEKS + 1, 1, -1):
+            day = AS_OF - dt.timedelta(weeks=weeks_back)
+            run_id = store.begin_run("weekly-summary", day)
+            for number, project in enumerate(config.projects):
+                progress = synthetic_activities(activities, seed=number)
+                earlier = (progress["progress"] - 0.03 * weeks_back).clip(lower=0)
+                tracking = pd.DataFrame(
+                    {"kind": "activity", "id": progress["id"], "progress": earlier}
+                )
+                store.save_snapshot(run_id, project.code, day, tracking, pd.DataFrame(), [])
+            store.finish_run(run_id, "completed", {})
+    # The previous week, for real: what this week's "what changed" compares with.
+    weekly_run(config_path, env_values, AS_OF - dt.timedelta(weeks=1), send=False)
+
+
+def weekly_run(
+    config_path: Path, env_values: dict[str, Any], as_of: dt.date, send: bool = True
+) -> dict[str, Any]:
+    """One weekly run, composed stage by stage; returns seconds per stage and what it did."""
+    from suivi.adapters.sheets import open_source
+    from suivi.adapters.store import open_store
+    from suivi.clean import clean_project
+    from suivi.delivery import deliver_emails
+    from suivi.flags import track
+    from suivi.indicators import compute_indicators
+    from suivi.messages import plan_weekly
+    from suivi.pipeline import (
+        PACE_WINDOW_DAYS,
+        Assessment,
+        calendar_of,
+        project_view,
+        write_back,
+    )
+    from suivi.render import render_email, template_environment
+    from suivi.settings import Env, load_config
+
+    seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        started = perf_counter()
+        yield
+        seconds[name] += perf_counter() - started
+
+    started = perf_counter()
+    config = load_config(config_path)
+    env = Env(**env_values)
+    calendar = calendar_of(config)
+    rules = list(config.indicators)
+    views = []
+    rows = problems = 0
+    with open_store(env.database_url) as store:
+        run_id = store.begin_run("weekly-summary", as_of)
+        for project in config.projects:
+            with stage("read"):
+                source = open_source(project, config, env)
+                tabs = source.read_tabs()
+            with stage("clean"):
+                tables = clean_project(project.code, tabs, rules=rules)
+            with stage("history"):
+                previous = store.last_snapshot(project.code, before_run=run_id)
+                since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
+                history = store.progress_history(project.code, since=since)
+            with stage("flags"):
+                thresholds = config.thresholds
+                tracking = track(
+                    tables.activities,
+                    tables.deliverables,
+                    as_of,
+                    due_soon_days=thresholds.due_soon_days,
+                    stale_days=thresholds.stale_days,
+                    calendar=calendar,
+                    history=history,
+                )
+            with stage("indicators"):
+                indicators = compute_indicators(
+                    tables.indicators,
+                    tables.measures,
+                    tables.activities,
+                    as_of=as_of,
+                    rules=config.indicators,
+                    project_start=project.start,
+                )
+            assessment = Assessment(project, tables, tracking, indicators, tables.problems)
+            with stage("snapshot"):
+                store.save_snapshot(
+                    run_id, project.code, as_of, tracking, indicators, tables.problems
+                )
+            with stage("write-back"):
+                write_back(source, assessment, as_of)
+            with stage("plan"):
+                views.append(project_view(assessment, previous, config))
+            rows += len(tables.activities)
+            problems += len(tables.problems)
+        delivery = None
+        if send:
+            with stage("plan"):
+                messages = plan_weekly(views, config, as_of, calendar)
+            with stage("render"):
+                templates = template_environment(config.resolve(config.templates))
+                emails = [render_email(message, templates) for message in messages]
+            with stage("send"):
+                delivery = deliver_emails(emails, store, env, config.officer.email)
+        store.finish_run(run_id, "completed", {})
+    return {
+        "seconds": dict(seconds),
+        "total": perf_counter() - started,
+        "activities": rows,
+        "problems": problems,
+        "emails_sent": len(delivery.sent) if delivery else 0,
+        "emails_failed": len(delivery.failures) if delivery else 0,
+    }
+
+
+def measured(config_path: Path, env_values: dict[str, Any], prefect: bool, results: Any) -> None:
+    """Child process: the measured run, then this process's peak memory."""
+    try:
+        if prefect:
+            outcome = flow_run(config_path, env_values)
+        else:
+            outcome = weekly_run(config_path, env_values, AS_OF)
+        outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        results.put(outcome)
+    except Exception as error:  # reported, or the parent would wait in vain
+        results.put({"error": f"{type(error).__name__}: {error}"})
+
+
+def flow_run(config_path: Path, env_values: dict[str, Any]) -> dict[str, Any]:
+    """The same week through the `weekly-summary` flow, under a temporary Prefect API."""
+    import os
+
+    for name, value in env_values.items():
+        os.environ[f"SUIVI_{name.upper()}"] = str(value)
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        from flows.weekly import weekly_summary
+
+        started = perf_counter()
+        report = weekly_summary(config_path=str(config_path), as_of=AS_OF)
+        total = perf_counter() - started
+    return {
+        "seconds": {},
+        "total": total,
+        "activities": None,
+        "problems": None,
+        "emails_sent": report["emails_sent"],
+        "emails_failed": len(report["emails_failed"]),  # type: ignore[arg-type]
+    }
+
+
+def ask(channel: Connection, command: str) -> Any:
+    """A question to the world process, and its answer."""
+    channel.send(command)
+    return channel.recv()
+
+
+def bench(size: str, prefect: bool = False) -> dict[str, Any]:
+    """Build the world for one size, prepare its history, measure one weekly run."""
+    projects, activities = parse_size(size)
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    world = context.Process(target=serve, args=(projects, activities, theirs), daemon=True)
+    world.start()
+    try:
+        served: Served = ours.recv()
+        with tempfile.TemporaryDirectory(prefix="suivi-bench-") as folder:
+            config_path, env_values = write_settings(Path(folder), served)
+            prepare_history(config_path, env_values, activities)
+            ask(ours, "reset")
+            results = context.Queue()
+            run = context.Process(target=measured, args=(config_path, env_values, prefect, results))
+            run.start()
+            outcome: dict[str, Any] = results.get(timeout=1800)
+            run.join(timeout=60)
+            counts = ask(ours, "counts")
+    finally:
+        ours.send("stop")
+        world.join(timeout=30)
+    if "error" in outcome:
+        raise RuntimeError(f"{size}: {outcome['error']}")
+    return {
+        "size": size,
+        "projects": projects,
+        "per_project": activities,
+        "mode": "prefect flow" if prefect else "composed",
+        **outcome,
+        **counts,
+    }
+
+
+def suivi_seconds(result: dict[str, Any]) -> float:
+    """The run's time without the fake Sheets server's (which stands for Google's)."""
+    return float(result["total"] - result["fake_read_seconds"] - result["fake_write_seconds"])
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """Seconds per stage and the counts, one row per run, as a Markdown table.
+
+    `read` and `write-back` are suivi's own seconds: the fake server's are in their own columns.
+    """
+    header = ["size", "mode", *STAGES, "suivi total s", "fake Sheets read s", "fake write s"]
+    header += ["reads", "writes", "SMTP conn.", "e-mails", "peak MB"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for result in results:
+        own = dict(result["seconds"])
+        if own:
+            own["read"] = own.get("read", 0) - result["fake_read_seconds"]
+            own["write-back"] = own.get("write-back", 0) - result["fake_write_seconds"]
+        stages = [f"{own[name]:.2f}" if own else "–" for name in STAGES]
+        cells = [
+            result["size"],
+            result["mode"],
+            *stages,
+            f"{suivi_seconds(result):.1f}",
+            f"{result['fake_read_seconds']:.1f}",
+            f"{result['fake_write_seconds']:.1f}",
+            str(result["reads"]),
+            str(result["writes"]),
+            str(result["smtp_connections"]),
+            str(result["emails_received"]),
+            f"{result['peak_mb']:.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure each size; print the Markdown table and the verdict against the targets."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", default=list(SIZES), help="PxN, e.g. 20x10000")
+    parser.add_argument("--prefect", action="store_true", help="also run the largest via the flow")
+    parser.add_argument("--json", type=Path, help="write the raw figures to this file")
+    options = parser.parse_args(argv)
+    results = [bench(size) for size in options.sizes]
+    if options.prefect:
+        results.append(bench(options.sizes[-1], prefect=True))
+    print(table(results))
+    for result in results:
+        projects = result["projects"]
+        verdicts = [
+            f"reads {result['reads']} ≤ {2 * projects}: {result['reads'] <= 2 * projects}",
+            f"writes {result['writes']} ≤ {projects}: {result['writes'] <= projects}",
+            f"one SMTP connection: {result['smtp_connections'] == 1}",
+            f"under {TARGET_SECONDS:.0f} s: {result['total'] < TARGET_SECONDS}"
+            f" (without the fake server's time: {suivi_seconds(result) < TARGET_SECONDS})",
+            f"under {TARGET_MEGABYTES:.0f} MB: {result['peak_mb'] < TARGET_MEGABYTES}",
+        ]
+        print(f"{result['size']} ({result['mode']}): " + "; ".join(verdicts))
+    if options.json:
+        options.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

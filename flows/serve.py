@@ -1,0 +1,331 @@
+"""`suivi serve`: run every deployment of prefect.yaml on its schedule, on one machine.
+
+The schedules are read from prefect.yaml, never repeated here. Prefect's temporary server
+does not run schedules, so when no PREFECT_API_URL is set this command starts a local
+`prefect server` itself (127.0.0.1 only, SQLite and PREFECT_HOME under `data/prefect/` of
+the working folder), waits until it answers, serves the deployments, and stops the server
+when it stops (SIGTERM from systemd, or Ctrl-C). Deployments are not paused on shutdown, so
+a restart keeps every schedule active; what fell due while the machine was down is handled
+by the flows themselves (see `flows/catchup.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]  # where the code and its prefect.yaml live
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4200
+STARTUP_SECONDS = 180.0  # a first start migrates a new database: slow on a small disk
+STOP_SECONDS = 20.0
+RUN_LIMIT = 2  # runs at once: the two flows may overlap on Monday morning
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+class ServeError(RuntimeError):
+    """`suivi serve` cannot start; the message says what to change."""
+
+
+# ---------------------------------------------------------------- prefect.yaml → deployments
+
+
+def find_prefect_file(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The given file, else ./prefect.yaml, else the one next to the code."""
+    if explicit:
+        return Path(explicit)
+    local = Path("prefect.yaml")
+    return local if local.is_file() else ROOT / "prefect.yaml"
+
+
+def read_deployments(prefect_file: Path) -> list[dict[str, Any]]:
+    """The `deployments:` entries of a prefect.yaml."""
+    try:
+        document = yaml.safe_load(prefect_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ServeError(f"{prefect_file}: cannot read the deployments: {error}") from None
+    entries = document.get("deployments") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ServeError(f"{prefect_file}: no `deployments:` list")
+    return entries
+
+
+def schedule_of(entry: Mapping[str, Any]) -> Any:
+    """A prefect.yaml schedule entry as a Prefect schedule object."""
+    from prefect.schedules import Cron, Interval, RRule
+
+    common: dict[str, Any] = {
+        "timezone": entry.get("timezone"),
+        "active": entry.get("active", True),
+        "parameters": entry.get("parameters") or {},
+        "slug": entry.get("slug"),
+    }
+    if "cron" in entry:
+        return Cron(entry["cron"], day_or=entry.get("day_or", True), **common)
+    if "interval" in entry:
+        return Interval(entry["interval"], anchor_date=entry.get("anchor_date"), **common)
+    if "rrule" in entry:
+        return RRule(entry["rrule"], **common)
+    raise ServeError(f"a schedule needs cron, interval or rrule: {dict(entry)}")
+
+
+def import_flow(entrypoint: str) -> Any:
+    """The flow of `flows/weekly.py:weekly_summary`, imported as a module (so run processes can import it too)."""
+    path, _, name = entrypoint.partition(":")
+    module_name = path.removesuffix(".py").replace("/", ".").replace("\\", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        if str(ROOT) in sys.path:
+            raise
+        # A checkout run without installing the package: here and in the run processes.
+        sys.path.insert(0, str(ROOT))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+        )
+        module = importlib.import_module(module_name)
+    return getattr(module, name)
+
+
+def load_deployments(prefect_file: Path, config_path: str) -> list[Any]:
+    """One served deployment per entry of prefect.yaml, with its schedules, for the given settings file."""
+    from prefect.types.entrypoint import EntrypointType
+
+    served = []
+    for entry in read_deployments(prefect_file):
+        flow = import_flow(entry["entrypoint"])
+        parameters = {**(entry.get("parameters") or {}), "config_path": config_path}
+        served.append(
+            flow.to_deployment(
+                name=entry["name"],
+                schedules=[schedule_of(schedule) for schedule in entry.get("schedules") or []],
+                parameters=parameters,
+                description=entry.get("description"),
+                tags=entry.get("tags"),
+                version=entry.get("version"),
+                paused=entry.get("paused"),
+                concurrency_limit=entry.get("concurrency_limit"),
+                enforce_parameter_schema=entry.get("enforce_parameter_schema", True),
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
+    return served
+
+
+# ---------------------------------------------------------------- the supervised local server
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Nobody listens on host:port."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) != 0
+
+
+def server_environment(environ: Mapping[str, str], home: Path, port: int) -> dict[str, str]:
+    """The local server's environment: loopback only, its SQLite and home under `home`."""
+    env = {key: value for key, value in environ.items() if key != "PREFECT_API_URL"}
+    env |= {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    }
+    # Offline-friendly, and bounded: old runs and events are vacuumed (90 / 7 days by default).
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED", "events,flow_runs")
+    return env
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], api_url: str, log: Path, timeout: float
+) -> None:
+    """Poll /api/health until the server answers; fail if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServeError(
+                f"the local Prefect server stopped at start (exit {process.returncode}):\n{tail(log)}"
+            )
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise ServeError(
+        f"the local Prefect server did not answer within {timeout:.0f} s:\n{tail(log)}"
+    )
+
+
+def tail(log: Path, lines: int = 15) -> str:
+    """The last lines of the server's log, for an error message."""
+    try:
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no server log)"
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_SECONDS) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def local_server(home: Path, port: int, timeout: float = STARTUP_SECONDS) -> Iterator[str]:
+    """A `prefect server start` on 127.0.0.1:port for the duration of the block; yields its API URL."""
+    if not port_is_free(port):
+        raise ServeError(
+            f"port {port} on {HOST} is taken: if a Prefect server runs there, set"
+            f" PREFECT_API_URL=http://{HOST}:{port}/api; otherwise set PREFECT_SERVER_API_PORT"
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "server.log"
+    api_url = f"http://{HOST}:{port}/api"
+    command = [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+    ]
+    with log.open("ab") as output:
+        # A session of its own: Ctrl-C in a terminal reaches `suivi serve`, which stops the
+        # runs first and the server last.
+        process = subprocess.Popen(
+            command,
+            env=server_environment(os.environ, home, port),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        wait_until_healthy(process, api_url, log, timeout)
+        yield api_url
+    finally:
+        with ignoring_sigterm():  # a second SIGTERM must not cut the server's stop short
+            stop_process(process)
+
+
+@contextlib.contextmanager
+def ignoring_sigterm() -> Iterator[None]:
+    """SIGTERM is ignored in the block (main thread only: elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into a clean exit until the runner installs its own handler."""
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(EXIT_OK)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def using_api(api_url: str, home: Path) -> Iterator[None]:
+    """This process and the run processes it spawns talk to `api_url`, with their home in `home`."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    saved = {name: os.environ.get(name) for name in ("PREFECT_API_URL", "PREFECT_HOME")}
+    os.environ |= {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(home)}
+    try:
+        with temporary_settings({PREFECT_API_URL: api_url, PREFECT_HOME: home}):
+            yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# ---------------------------------------------------------------- the command
+
+
+def serve_deployments(deployments: list[Any]) -> None:
+    """Serve until SIGTERM or Ctrl-C; deployments stay active across restarts."""
+    from prefect import serve
+
+    serve(*deployments, pause_on_shutdown=False, limit=RUN_LIMIT)
+
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
+def serve_all(config_path: str, prefect_file: str | os.PathLike[str] | None = None) -> int:
+    """Run every deployment of prefect.yaml on its schedule until stopped; returns the exit status."""
+    config = str(Path(config_path).resolve())
+    try:
+        deployments = load_deployments(find_prefect_file(prefect_file), config)
+        if configured_api_url():
+            serve_deployments(deployments)
+            return EXIT_OK
+        home = (Path("data") / "prefect").resolve()
+        port = int(os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_PORT)
+        with stop_on_sigterm(), local_server(home, port) as api_url:
+            print(
+                f"suivi serve: Prefect server at {api_url.removesuffix('/api')} (log: {home / 'server.log'})",
+                flush=True,
+            )
+            with using_api(api_url, home):
+                serve_deployments(deployments)
+    except ServeError as error:
+        print(f"suivi serve: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(serve_all(sys.argv[1] if len(sys.argv) > 1 else "config/suivi.yaml"))

@@ -1,0 +1,213 @@
+"""`suivi serve`: deployments read from prefect.yaml, a supervised local server, a real schedule."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fakes.smtp import free_port
+
+from flows.serve import (
+    HOST,
+    ServeError,
+    find_prefect_file,
+    load_deployments,
+    local_server,
+    port_is_free,
+    schedule_of,
+    server_environment,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFECT_FILE = ROOT / "prefect.yaml"
+
+
+# ---------------------------------------------------------------- no server needed
+
+
+def test_the_served_deployments_are_those_of_prefect_yaml_with_the_given_settings_file(
+    tmp_path: Path,
+) -> None:
+    entries = yaml.safe_load(PREFECT_FILE.read_text(encoding="utf-8"))["deployments"]
+    config = str(tmp_path / "suivi.yaml")
+    served = load_deployments(PREFECT_FILE, config)
+
+    assert [deployment.name for deployment in served] == [entry["name"] for entry in entries]
+    for deployment, entry in zip(served, entries, strict=True):
+        assert deployment.flow_name == entry["name"]
+        assert deployment.parameters["config_path"] == config  # the --config of `suivi serve`
+        assert deployment.tags == entry["tags"] and deployment.description == entry["description"]
+        path, _, function = entry["entrypoint"].partition(":")
+        module = path.removesuffix(".py").replace("/", ".")
+        assert deployment.entrypoint == f"{module}.{function}"  # importable by run processes
+        assert deployment.concurrency_limit == entry["concurrency_limit"]
+        schedules = [
+            (item.schedule.cron, item.schedule.timezone, item.slug) for item in deployment.schedules
+        ]
+        assert schedules == [(s["cron"], s["timezone"], s["slug"]) for s in entry["schedules"]]
+
+
+def test_other_schedule_kinds_are_read_too_and_a_schedule_needs_one() -> None:
+    interval = schedule_of(
+        {"interval": 3600, "anchor_date": "2026-01-05T08:00:00", "timezone": "Africa/Casablanca"}
+    )
+    assert interval.interval.total_seconds() == 3600 and interval.timezone == "Africa/Casablanca"
+    assert schedule_of({"rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8"}).rrule.startswith("FREQ=WEEKLY")
+    with pytest.raises(ServeError, match="cron, interval or rrule"):
+        schedule_of({"timezone": "Africa/Casablanca"})
+
+
+def test_the_local_file_wins_over_the_one_next_to_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert find_prefect_file() == PREFECT_FILE
+    (tmp_path / "prefect.yaml").write_text("deployments: []\n", encoding="utf-8")
+    assert find_prefect_file() == Path("prefect.yaml")
+    assert find_prefect_file("other.yaml") == Path("other.yaml")
+    with pytest.raises(ServeError, match="no `deployments:` list"):
+        load_deployments(Path("prefect.yaml"), "config/suivi.yaml")
+
+
+def test_the_local_server_listens_on_loopback_with_its_database_under_data_prefect() -> None:
+    home = Path("/srv/suivi/data/prefect")
+    env = server_environment(
+        {"PREFECT_API_URL": "http://elsewhere/api", "PATH": "/usr/bin"}, home, 4300
+    )
+    assert "PREFECT_API_URL" not in env and env["PATH"] == "/usr/bin"
+    assert (
+        env["PREFECT_SERVER_API_HOST"] == "127.0.0.1" and env["PREFECT_SERVER_API_PORT"] == "4300"
+    )
+    assert env["PREFECT_HOME"] == str(home)
+    assert env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] == f"sqlite+aiosqlite:///{home}/prefect.db"
+
+
+def test_a_taken_port_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with (
+            pytest.raises(ServeError, match="PREFECT_API_URL") as error,
+            local_server(tmp_path, port),
+        ):
+            pass
+    assert f"port {port}" in str(error.value)
+    assert not (tmp_path / "server.log").exists()  # nothing was started
+
+
+# ---------------------------------------------------------------- left running on the demo
+
+
+@pytest.fixture
+def every_minute(tmp_path: Path) -> Path:
+    """A copy of prefect.yaml whose weekly summary runs at every minute (the daily left out)."""
+    document = yaml.safe_load(PREFECT_FILE.read_text(encoding="utf-8"))
+    weekly = next(entry for entry in document["deployments"] if entry["name"] == "weekly-summary")
+    weekly["schedules"][0]["cron"] = "* * * * *"
+    document["deployments"] = [weekly]
+    path = tmp_path / "prefect.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def serving(
+    suivi_env: Path, demo_config: Path, every_minute: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`suivi serve` started in tmp_path (SQLite store and outbox folder there), no PREFECT_API_URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    log = (suivi_env / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "suivi.cli", "serve", "--config", str(demo_config)],
+        cwd=suivi_env,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_serve_left_running_sends_the_weekly_summary_on_schedule_and_stops_its_server(
+    suivi_env: Path, serving: tuple[subprocess.Popen[bytes], int]
+) -> None:
+    process, port = serving
+    outbox = suivi_env / "outbox"
+    deadline = time.monotonic() + 180  # server start, the next minute, the run
+    summaries: list[Path] = []
+    while not summaries and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(1)
+        summaries = list(outbox.glob("*weekly-summary*.eml"))
+    log = suivi_env / "serve.log"
+    assert summaries, log.read_text(encoding="utf-8", errors="replace")[-3000:]
+    assert not port_is_free(port)  # the supervised server is up
+    database = suivi_env / "data" / "prefect" / "prefect.db"
+    # SIGTERM cancels a run still in flight, even one in its last second after Completed:
+    # let the run's process finish first.
+    while (
+        completed_runs(database) == 0 or run_processes(process.pid)
+    ) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+    process.send_signal(signal.SIGTERM)  # what systemd sends
+    assert process.wait(timeout=90) == 0
+    assert port_is_free(port), "the supervised Prefect server must stop with `suivi serve`"
+
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name, paused FROM deployment").fetchall() == [
+            ("weekly-summary", 0)  # not paused on shutdown: a restart keeps the schedule
+        ]
+        assert connection.execute("SELECT active FROM deployment_schedule").fetchall() == [(1,)]
+    assert completed_runs(database) >= 1
+
+
+def run_processes(pid: int) -> list[int]:
+    """Flow-run processes `suivi serve` spawned and that still run (Linux /proc)."""
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:  # gone meanwhile
+                continue
+            if b"prefect.engine" in command:  # a run, not the server
+                found.append(int(child))
+    return found
+
+
+def completed_runs(database: Path) -> int:
+    """Flow runs the Prefect server recorded as Completed (read straight from its SQLite)."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        try:
+            row = connection.execute(
+                "SELECT count(*) FROM flow_run WHERE state_type = 'COMPLETED'"
+            ).fetchone()
+        except sqlite3.OperationalError:  # not migrated yet, or busy: ask again
+            return 0
+    return int(row[0]) if row else 0
