@@ -28,6 +28,9 @@ FALLBACK_STYLE = ("#616161", "--")
 PALETTE_COLOURS = 32
 
 
+BAR_CAP_PERCENT = 200.0
+
+
 def achievement_chart(indicators: pd.DataFrame, language: str) -> bytes:
     """Horizontal bars of % achieved per indicator, the expected level marked; PNG ≤ 600 px wide."""
     shown = indicators.head(MAX_BARS)
@@ -37,7 +40,10 @@ def achievement_chart(indicators: pd.DataFrame, language: str) -> bytes:
     statuses = _texts(shown, "status").where(lambda s: s != "", "no_data")
     # Codes, not names, label the bars: short, and free of Arabic shaping issues.
     positions = np.arange(len(shown))[::-1]
-    percent = np.clip(np.nan_to_num(achievement * 100, nan=0.0), 0, None)
+    # Past 200 % a bar is cut (its words still give the true figure): a target in the wrong
+    # unit (1e5 %) must not draw off the canvas, which matplotlib cannot raster.
+    percent = np.clip(np.nan_to_num(achievement * 100, nan=0.0), 0, BAR_CAP_PERCENT)
+    expected = np.clip(expected, None, BAR_CAP_PERCENT / 100)
     # Room right of the longest bar for its words; past 200 % the bar is simply cut.
     largest = np.nanmax(np.append(np.minimum(np.append(percent, expected * 100), 200), 100.0))
     upper = float(largest) * 1.5

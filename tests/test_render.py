@@ -460,3 +460,12 @@ def test_loader_cannot_leave_the_folder(tmp_path: Path) -> None:
     for name in ("../secret.html", "/secret.html", "..\\secret.html", "link.html"):
         with pytest.raises(jinja2.TemplateNotFound):
             env.get_template(name)
+
+
+def test_the_chart_survives_an_achievement_in_the_wrong_unit() -> None:
+    from suivi.charts import achievement_chart
+
+    indicators = pd.DataFrame(
+        {"code": ["I1", "I2"], "achievement": [7e5, -3e4], "expected": [0.4, 9e3], "status": ["achieved", "behind"]}
+    )
+    assert achievement_chart(indicators, "fr").startswith(b"\x89PNG")
