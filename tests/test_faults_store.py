@@ -224,8 +224,10 @@ def test_two_workers_on_the_same_day_send_every_reminder_exactly_once(
         server.stop()
 
     assert all("error" not in report for report in reports), reports
-    planned = reports[0]["planned"]
-    assert planned == reports[1]["planned"] and len(planned) > 3
+    # The two plans may differ: a worker that reads the history after the other saved its
+    # snapshot sees nothing new to alert on. Whatever either planned goes out exactly once.
+    planned = sorted(set(reports[0]["planned"]) | set(reports[1]["planned"]))
+    assert len(planned) > 3
     sent = reports[0]["sent"] + reports[1]["sent"]
     assert sorted(sent) == planned  # each e-mail sent by exactly one of the two workers
     copies = Counter(str(message.message["Message-ID"]) for message in server.messages)
