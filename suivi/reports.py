@@ -34,7 +34,6 @@ from suivi.adapters.store import Snapshot, Store, snapshots
 from suivi.calendar import Calendar, calendar_for
 from suivi.changes import diff_snapshots, done_mask, flag_mask
 from suivi.flags import flag_lists
-from suivi.forecast import activity_outlook, forecast_indicators
 from suivi.i18n import (
     as_date,
     format_day,
@@ -187,7 +186,6 @@ _WORDS: dict[str, tuple[str, str, str]] = {
         "This date is not in the “Comités” tab.",
     ),
     "col.previous": ("Au dernier comité", "في آخر اجتماع", "At the last committee"),
-    "col.projected": ("Projection à l'échéance", "الإسقاط في الأجل", "Projected at target date"),
     "col.rate_needed": (
         "Rythme mensuel nécessaire",
         "الوتيرة الشهرية اللازمة",
@@ -207,7 +205,6 @@ _WORDS: dict[str, tuple[str, str, str]] = {
         "Points a week at the current pace",
     ),
     "col.days_without": ("Jours sans mesure", "أيام بدون قياس", "Days without a measure"),
-    "col.last_measure": ("Dernière mesure", "آخر قياس", "Last measure"),
     "col.actual_end": ("Réalisé le", "أنجز بتاريخ", "Done on"),
     "chart.today": ("Aujourd'hui", "اليوم", "Today"),
     "chart.late": ("En retard", "متأخر", "Late"),
@@ -292,26 +289,14 @@ def plan_committee_pack(
     tracking = _items(view, view.tracking)
     snapshot = previous if last_meeting is not None else None
     done_since, newly_late = _since(tracking, last_meeting, snapshot, calendar)
-    forecasts = forecast_indicators(
-        view.indicators,
-        view.tables.measures,
-        as_of=as_of,
-        definitions=view.tables.indicators,
-        project_start=project.start,
-    )
-    moved = _moved_indicators(view, config, forecasts, last_meeting, snapshot)
+    # The view's indicators carry their forecast, its activities their pace (suivi.pipeline).
+    moved = _moved_indicators(view, config, view.indicators, last_meeting, snapshot)
     late = tracking[flag_mask(tracking, Flag.LATE).to_numpy()].sort_values(
         ["days_late", "deadline"], ascending=[False, True], na_position="last", kind="stable"
     )
-    outlook = activity_outlook(view.tracking, as_of=as_of)
-    pace = ["points_per_week_needed", "points_per_week_now"]
-    at_risk_rows = tracking[flag_mask(tracking, Flag.AT_RISK).to_numpy()]
-    at_risk = at_risk_rows.drop(columns=pace, errors="ignore").merge(
-        outlook[["project", "id", *pace]],
-        on=["project", "id"],
-        how="left",
+    at_risk = tracking[flag_mask(tracking, Flag.AT_RISK).to_numpy()].sort_values(
+        "deadline", na_position="last", kind="stable"
     )
-    at_risk = at_risk.sort_values("deadline", na_position="last", kind="stable")
     deadline = pd.to_datetime(tracking["deadline"], errors="coerce")
     deliverables = tracking[
         ((tracking["kind"] == "deliverable") & ~done_mask(tracking)).to_numpy()
@@ -333,7 +318,7 @@ def plan_committee_pack(
         late=late,
         at_risk=at_risk,
         deliverables=deliverables,
-        indicators=forecasts,
+        indicators=view.indicators,
         history=history,
         tracking=tracking,
         tab_titles=dict(view.tables.tab_titles),
