@@ -269,27 +269,15 @@ def failure_notice(failures: Sequence[Failure], officer_email: str, language: st
     )
 
 
+# What a composed message and its outbox row share, field for field.
+MESSAGE_FIELDS = ("key", "kind", "project", "recipients", "subject", "message_id", "payload")
+
+
 def outbox_item(item: Composed) -> OutboxItem:
     """A composed message as the store records it."""
-    return OutboxItem(
-        key=item.key,
-        kind=item.kind,
-        project=item.project,
-        recipients=item.recipients,
-        subject=item.subject,
-        message_id=item.message_id,
-        payload=item.payload,
-    )
+    return OutboxItem(**{name: getattr(item, name) for name in MESSAGE_FIELDS})
 
 
 def composed_of(item: OutboxItem) -> Composed:
     """A stored message, ready for the transport again (same payload, same Message-ID)."""
-    return Composed(
-        key=item.key,
-        kind=item.kind,
-        project=item.project,
-        recipients=item.recipients,
-        subject=item.subject,
-        message_id=item.message_id,
-        payload=item.payload,
-    )
+    return Composed(**{name: getattr(item, name) for name in MESSAGE_FIELDS})

@@ -388,7 +388,25 @@ def _check_headers(payload: str, key: str, recipients: Sequence[str]) -> None:
 # --------------------------------------------------------------------------- SMTP
 
 
-class Smtp:
+class _ClosedOnExit:
+    """`with mailer:` closes the mailer at the end of the block."""
+
+    def close(self) -> None:
+        """Release what the mailer holds."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Smtp(_ClosedOnExit):
     """Sends batches over one SMTP connection (yagmail's client, logged in once).
 
     Not thread-safe: one instance per worker. The password is read from the environment
@@ -441,17 +459,6 @@ class Smtp:
 
     def __repr__(self) -> str:
         return f"Smtp(host={self.host!r}, port={self.port}, security={self.security!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def connect(self) -> None:
         """Connect and log in now, to fail fast; `MailError.permanent` tells config from outage."""
@@ -669,7 +676,7 @@ def _exception_text(error: BaseException) -> str:
 # --------------------------------------------------------------------------- folder
 
 
-class OutboxFolder:
+class OutboxFolder(_ClosedOnExit):
     """Writes each message as .eml plus a standalone .html page instead of sending it."""
 
     def __init__(self, directory: Path) -> None:
@@ -678,17 +685,6 @@ class OutboxFolder:
 
     def __repr__(self) -> str:
         return f"OutboxFolder({str(self.directory)!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def connect(self) -> None:
         """Create the folder now (private to the user: the mails hold personal data)."""
