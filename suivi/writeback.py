@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from suivi.i18n import label
 from suivi.model import Problem, RawTab
 from suivi.schema import FLAG_ORDER, OwnedTab
 
@@ -31,24 +32,13 @@ CHECKS_HEADER = [
     "Mis à jour le",
 ]
 
-STATE_LABELS = {
-    "en_retard": "En retard",
-    "a_risque": "À risque",
-    "demarrage_tardif": "Démarrage tardif",
-    "echeance_proche": "Échéance proche",
-    "sans_mise_a_jour": "Sans mise à jour",
-    "termine_en_retard": "Terminée en retard",
-    "not_started": "Non démarrée",
-    "in_progress": "En cours",
-    "done": "Terminée",
-    "suspended": "Suspendue",
-    "cancelled": "Annulée",
-    "todo": "À faire",
-    "submitted": "Soumis",
-    "validated": "Validé",
-    "unknown": "Statut inconnu",
-}
-KIND_LABELS = {"activity": "Activité", "deliverable": "Livrable"}
+SHEET_LANGUAGE = "fr"  # the owned tabs speak the team's language, as the headers do
+
+
+def in_words(codes: pd.Series) -> pd.Series:
+    """State, status or kind codes as the team reads them (suivi.i18n), once per distinct code."""
+    words = {code: label(code, SHEET_LANGUAGE) for code in codes.dropna().unique()}
+    return codes.map(words).fillna("")
 
 
 def french_date(dates: pd.Series) -> pd.Series:
@@ -79,7 +69,7 @@ def tracking_rows(tracking: pd.DataFrame, as_of: dt.date) -> RawTab:
     table = pd.DataFrame(
         {
             "id": tracking["id"].astype("string").fillna(""),
-            "state": tracking["state"].map(STATE_LABELS).fillna(tracking["state"]).fillna(""),
+            "state": in_words(tracking["state"]),
             "days_late": tracking["days_late"]
             .astype("Int64")
             .astype("object")
@@ -87,7 +77,7 @@ def tracking_rows(tracking: pd.DataFrame, as_of: dt.date) -> RawTab:
             "projected": french_date(tracking["projected_finish"]),
             "alerts": alerts,
             "as_of": as_of.strftime("%d/%m/%Y"),
-            "kind": tracking["kind"].map(KIND_LABELS).fillna(""),
+            "kind": in_words(tracking["kind"]),
             "name": tracking["name"].astype("string").fillna(""),
             "owner": tracking["owner"].astype("string").fillna(""),
         }
