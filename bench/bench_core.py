@@ -24,9 +24,9 @@ from bench.portfolio import (
     synthetic_measures,
     synthetic_raw_tabs,
 )
-from suivi.calendar import CALENDAR_DAYS, calendar_for
-from suivi.flags import track
-from suivi.indicators import compute_indicators
+from suivi.compute.calendar import CALENDAR_DAYS, calendar_for
+from suivi.compute.flags import track
+from suivi.compute.indicators import compute_indicators
 
 SIZES = (1_000, 10_000, 100_000)
 REPEATS = 3  # best of: the machine's other work only ever adds time
@@ -47,9 +47,9 @@ def best_time(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def find_cleaner() -> Callable[..., Any] | None:
-    """suivi.clean.clean_project, when that module exists."""
+    """suivi.sheet.clean.clean_project, when that module exists."""
     try:
-        module = importlib.import_module("suivi.clean")
+        module = importlib.import_module("suivi.sheet.clean")
     except ImportError:
         return None
     return getattr(module, "clean_project", None)

@@ -10,7 +10,7 @@ Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP s
 process of their own), a fresh SQLite store holding four weeks of history (three weeks of
 stored progress, and the previous week's real run), then one measured weekly run in a
 fresh process, so that its peak memory (`ru_maxrss`) is the run's own. The run is composed
-from the same functions as `suivi.pipeline.assess_project` and the flows, stage by stage:
+from the same functions as `suivi.jobs.pipeline.assess_project` and the flows, stage by stage:
 read (two requests per sheet), clean, history (store reads), flags, indicators, snapshot
 (store write, batched), write-back (one RAW batchUpdate per sheet), plan, render, send
 (compose, outbox records, one SMTP connection).
@@ -66,7 +66,6 @@ def write_settings(folder: Path, served: Served) -> tuple[Path, dict[str, Any]]:
     rules = {name: rule.model_dump(exclude_defaults=True) for name, rule in SYNTHETIC_RULES.items()}
     config = {
         "officer": {"name": "Chargée de projet", "email": "officer@example.org"},
-        "templates": str(Path(__file__).resolve().parents[1] / "config" / "templates"),
         "indicators": rules,
         "projects": [
             {
@@ -123,20 +122,20 @@ def weekly_run(
     """One weekly run, composed stage by stage; returns seconds per stage and what it did."""
     from suivi.adapters.sheets import open_source
     from suivi.adapters.store import open_store
-    from suivi.clean import clean_project
-    from suivi.delivery import deliver_emails
-    from suivi.flags import track
-    from suivi.indicators import compute_indicators
-    from suivi.messages import plan_weekly
-    from suivi.pipeline import (
+    from suivi.compute.flags import track
+    from suivi.compute.indicators import compute_indicators
+    from suivi.jobs.delivery import deliver_emails
+    from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
         Assessment,
         calendar_of,
         project_view,
         write_back,
     )
-    from suivi.render import render_email, template_environment
+    from suivi.notify.messages import plan_weekly
+    from suivi.notify.render import render_email, template_environment
     from suivi.settings import Env, load_config
+    from suivi.sheet.clean import clean_project
 
     seconds: dict[str, float] = defaultdict(float)
 
@@ -201,7 +200,7 @@ def weekly_run(
             with stage("plan"):
                 messages = plan_weekly(views, config, as_of, calendar)
             with stage("render"):
-                templates = template_environment(config.resolve(config.templates))
+                templates = template_environment(config.template_folder())
                 emails = [render_email(message, templates) for message in messages]
             with stage("send"):
                 delivery = deliver_emails(emails, store, env, config.officer.email)

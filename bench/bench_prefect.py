@@ -1,8 +1,8 @@
 """Prefect's overhead per run of suivi, on the demo portfolio.
 
 1. In one process: the `weekly-summary` flow (a Prefect server already running) against the
-   same work called directly through `suivi.pipeline`, `suivi.messages`, `suivi.render` and
-   `suivi.delivery`, without Prefect.
+   same work called directly through `suivi.jobs.pipeline`, `suivi.notify.messages`, `suivi.notify.render` and
+   `suivi.jobs.delivery`, without Prefect.
 2. Whole commands: `suivi run weekly` on Prefect's temporary server (with a brand-new
    PREFECT_HOME, then with one already migrated) against the same command pointed at a
    running `prefect server` (PREFECT_API_URL set).
@@ -85,9 +85,8 @@ def direct_weekly(config_path: Path) -> int:
     """The weekly run's work without Prefect; returns how many e-mails went out."""
     from suivi.adapters.sheets import open_source
     from suivi.adapters.store import open_store
-    from suivi.delivery import deliver_emails
-    from suivi.messages import plan_weekly
-    from suivi.pipeline import (
+    from suivi.jobs.delivery import deliver_emails
+    from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
         assess_project,
         calendar_of,
@@ -95,7 +94,8 @@ def direct_weekly(config_path: Path) -> int:
         read_project,
         write_back,
     )
-    from suivi.render import render_email, template_environment
+    from suivi.notify.messages import plan_weekly
+    from suivi.notify.render import render_email, template_environment
     from suivi.settings import Env, load_config
 
     config, env = load_config(config_path), Env()
@@ -120,7 +120,7 @@ def direct_weekly(config_path: Path) -> int:
             )
             write_back(open_source(project, config, env), assessment, AS_OF)
             views.append(project_view(assessment, previous, config))
-        templates = template_environment(config.resolve(config.templates))
+        templates = template_environment(config.template_folder())
         emails = [
             render_email(m, templates)
             for m in plan_weekly(views, config, AS_OF, calendar_of(config))
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print()
     print("weekly-summary on the demo (2 projects, 10 e-mails), in one process:")
-    print(f"  direct (suivi.pipeline, no Prefect)      {describe(direct)}")
+    print(f"  direct (suivi.jobs.pipeline, no Prefect)      {describe(direct)}")
     print(f"  Prefect flow (server already running)    {describe(flowed)}")
     print(
         f"  overhead per run                         {statistics.median(flowed) - statistics.median(direct):6.2f} s"

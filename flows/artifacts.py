@@ -12,8 +12,8 @@ from typing import Any, cast
 
 import pandas as pd
 
-from suivi.flags import flag_lists
-from suivi.messages import ProjectView
+from suivi.compute.flags import flag_lists
+from suivi.notify.messages import ProjectView
 from suivi.schema import Flag
 
 DASHBOARD_KEY = "suivi-dashboard"

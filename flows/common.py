@@ -25,9 +25,9 @@ from flows.catchup import (
 from flows.secret_blocks import RunSettings, resolve_secrets
 from suivi.adapters.sheets import Source, google_key, open_source
 from suivi.adapters.store import Store, open_store
-from suivi.delivery import Delivery
-from suivi.messages import ProjectView
-from suivi.pipeline import project_view
+from suivi.jobs.delivery import Delivery
+from suivi.jobs.pipeline import project_view
+from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
 from tasks.history import load_history, save_snapshot

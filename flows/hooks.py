@@ -18,10 +18,10 @@ from flows.catchup import day_of
 from flows.secret_blocks import resolve_secrets
 from suivi.adapters.mail import compose, open_mailer, sender_of
 from suivi.adapters.store import open_store
-from suivi.delivery import deliver_emails
-from suivi.messages import plan_run_failure
+from suivi.jobs.delivery import deliver_emails
 from suivi.model import Email
-from suivi.render import render_email, template_environment
+from suivi.notify.messages import plan_run_failure
+from suivi.notify.render import render_email, template_environment
 from suivi.settings import Config, Env, load_config
 
 DEFAULT_CONFIG_PATH = "config/suivi.yaml"
@@ -62,7 +62,7 @@ def failure_email(flow_name: str, flow_run: FlowRun, state: State[Any], config: 
     )
     # One alert per failed run: a second failing run the same day is news, and says so.
     message = dataclasses.replace(message, occasion=f"{message.occasion}:{flow_run.id}")
-    return render_email(message, template_environment(config.resolve(config.templates)))
+    return render_email(message, template_environment(config.template_folder()))
 
 
 def send_failure_alert(flow_name: str, flow_run: FlowRun, state: State[Any], logger: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +22,11 @@ class Problem:
     tab: str
     cell: str
     value: str
-    message: str
+    message: str  # English, marked with N_(), `{name}` placeholders filled from `params`
     blocking: bool = False  # True when the row could not be used at all
+    params: Mapping[str, object] = field(default_factory=dict)
+    column: str = ""  # the column's header as the team wrote it, when the problem is a cell's
+    row_id: str = ""  # the row's ID (activity ID, indicator code…), when it has one
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict, for JSON and tables."""

@@ -227,3 +227,12 @@ def tab_lookup() -> dict[str, Tab]:
 def column_names(tab: Tab) -> list[str]:
     """Canonical column names of a tab, in contract order."""
     return [column.name for column in COLUMNS[tab]]
+
+
+def column_letter(position: int) -> str:
+    """The spreadsheet letters of a 1-based column position: 1 → A, 27 → AA."""
+    letters = ""
+    while position > 0:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters

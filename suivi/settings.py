@@ -113,7 +113,7 @@ class Config(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     reminders: Reminders = Field(default_factory=Reminders)
     indicators: dict[str, IndicatorRule] = {}
-    templates: str = "templates"  # folder of e-mail templates, relative to the file
+    templates: str | None = None  # folder of templates overriding the shipped ones, by name
     projects: list[Project] = Field(min_length=1)
     base_dir: Path = Path(".")  # folder of the settings file; sources are relative to it
 
@@ -141,6 +141,10 @@ class Config(BaseModel):
     def today(self) -> dt.date:
         """Today in the configured time zone."""
         return dt.datetime.now(ZoneInfo(self.timezone)).date()
+
+    def template_folder(self) -> Path | None:
+        """The officer's template folder (overrides the shipped templates by name), if any."""
+        return None if self.templates is None else self.resolve(self.templates)
 
     def resolve(self, path: str) -> Path:
         """A path from the file, relative to the file's folder."""

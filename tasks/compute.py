@@ -8,8 +8,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from suivi.jobs.pipeline import Assessment, assess_project
 from suivi.model import RawTabs
-from suivi.pipeline import Assessment, assess_project
 from suivi.settings import Config, Project
 
 

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from suivi.adapters.store import Snapshot, Store
-from suivi.pipeline import PACE_WINDOW_DAYS, Assessment
+from suivi.jobs.pipeline import PACE_WINDOW_DAYS, Assessment
 from tasks.retries import BASE_SECONDS, backoff
 
 STORE_RETRIES = 2

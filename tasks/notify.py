@@ -19,12 +19,12 @@ from prefect.context import TaskRunContext
 
 from suivi.adapters.mail import CONFIG_ERROR
 from suivi.adapters.store import Store
-from suivi.delivery import Delivery, deliver_emails
-from suivi.messages import ProjectView, plan_daily, plan_weekly
+from suivi.jobs.committee import with_committee_packs
+from suivi.jobs.delivery import Delivery, deliver_emails
+from suivi.jobs.pipeline import calendar_of
 from suivi.model import Email
-from suivi.pipeline import calendar_of
-from suivi.render import render_email, template_environment
-from suivi.reports import with_committee_packs
+from suivi.notify.messages import ProjectView, plan_daily, plan_weekly
+from suivi.notify.render import render_email, template_environment
 from suivi.settings import Config, Env
 from tasks.retries import BASE_SECONDS, backoff
 
@@ -77,7 +77,7 @@ def plan_emails(
     """
     plan = plan_weekly if occasion == "weekly" else plan_daily
     messages = plan(views, config, as_of, calendar_of(config))
-    templates = template_environment(config.resolve(config.templates))
+    templates = template_environment(config.template_folder())
     emails = [render_email(message, templates) for message in messages]
     return with_committee_packs(messages, emails, views, config, as_of, store)
 

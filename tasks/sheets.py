@@ -9,8 +9,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from suivi.adapters.sheets import Source, SourceError
+from suivi.jobs.pipeline import Assessment, write_back
 from suivi.model import RawTabs
-from suivi.pipeline import Assessment, write_back
 from suivi.settings import Project
 from tasks.retries import BASE_SECONDS, backoff
 

@@ -52,7 +52,6 @@ def demo_config(tmp_path: Path) -> Path:
     text = DEMO_CONFIG.read_text(encoding="utf-8")
     text = text.replace("source: demo/", f"source: {ROOT / 'config' / 'demo'}/")
     text = text.replace("../data/demo/", f"{tmp_path / 'written'}/")
-    text += f"\ntemplates: {ROOT / 'config' / 'templates'}\n"
     path = tmp_path / "suivi.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
-from suivi.clean import clean_project
-from suivi.parse import FORMULA_ERRORS, fold_label
-from suivi.pipeline import assess_project
+from suivi.jobs.pipeline import assess_project
 from suivi.schema import COLUMNS, STATUS_LABELS, Column, Tab
 from suivi.settings import Config
+from suivi.sheet.clean import clean_project
+from suivi.sheet.parse import FORMULA_ERRORS, fold_label
 
 AS_OF = dt.date(2026, 6, 1)
 ACTIVITY_COLUMNS = {column.name: column for column in COLUMNS[Tab.ACTIVITIES]}

@@ -8,7 +8,7 @@ import holidays
 import pandas as pd
 import pytest
 
-from suivi.calendar import CALENDAR_DAYS, Calendar, calendar_for
+from suivi.compute.calendar import CALENDAR_DAYS, Calendar, calendar_for
 
 THRONE_DAY = dt.date(2026, 7, 30)  # a Thursday
 GREEN_MARCH = dt.date(2026, 11, 6)  # a Friday

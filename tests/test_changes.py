@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suivi.changes import Changes, diff_snapshots
+from suivi.compute.changes import Changes, diff_snapshots
 
 FLAGS = [
     "en_retard",

@@ -9,9 +9,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from suivi.clean import clean_project, find_header, match_tabs
 from suivi.model import RawTabs
 from suivi.schema import Tab
+from suivi.sheet.clean import clean_project, find_header, match_tabs
 
 SHARED = Path(__file__).resolve().parent / "fixtures" / "real"
 

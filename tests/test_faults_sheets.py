@@ -47,7 +47,6 @@ def portfolio(
     config.write_text(
         f"""\
 officer: {{name: Chargée de projet, email: officer@example.org}}
-templates: {ROOT / "config" / "templates"}
 projects:
   - {{code: TPM, name: Territorialisation, source: {KEYS["TPM"]}, team: [equipe@example.org]}}
   - {{code: INSER, name: Insertion, source: {KEYS["INSER"]}, team: [inser@example.org]}}

@@ -21,7 +21,7 @@ from fakes.smtp import FakeSmtpServer, _FaultySmtp, _Recorder
 
 from suivi.adapters.mail import CONFIG_ERROR
 from suivi.adapters.store import Store, open_store
-from suivi.delivery import NOTICE_KIND, deliver_emails
+from suivi.jobs.delivery import NOTICE_KIND, deliver_emails
 from suivi.model import Email
 from suivi.settings import Env
 

@@ -22,10 +22,16 @@ import sqlalchemy as sa
 from fakes.smtp import FakeSmtpServer
 
 from suivi.adapters.store import StoreError, open_store
-from suivi.delivery import deliver_emails
-from suivi.messages import plan_daily, plan_weekly
-from suivi.pipeline import PACE_WINDOW_DAYS, assess_project, calendar_of, project_view, read_project
-from suivi.render import render_email, template_environment
+from suivi.jobs.delivery import deliver_emails
+from suivi.jobs.pipeline import (
+    PACE_WINDOW_DAYS,
+    assess_project,
+    calendar_of,
+    project_view,
+    read_project,
+)
+from suivi.notify.messages import plan_daily, plan_weekly
+from suivi.notify.render import render_email, template_environment
 from suivi.settings import Env, load_config
 
 AS_OF = dt.date(2026, 12, 7)  # the demo's day: a committee at J-7, deliverables at J-14 and J-30
@@ -61,7 +67,7 @@ def run_without_prefect(
             views.append(project_view(assessment, previous, config))
         plan = plan_daily if occasion == "daily" else plan_weekly
         messages = plan(views, config, as_of, calendar_of(config))
-        templates = template_environment(config.resolve(config.templates))
+        templates = template_environment(config.template_folder())
         emails = [render_email(message, templates) for message in messages]
         if barrier is not None:
             barrier.wait(timeout=120)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from suivi.calendar import CALENDAR_DAYS, Calendar, calendar_for
-from suivi.flags import (
+from suivi.compute.calendar import CALENDAR_DAYS, Calendar, calendar_for
+from suivi.compute.flags import (
     FLAG_COLUMNS,
     TRACKING_COLUMNS,
     flag_activities,

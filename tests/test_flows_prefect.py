@@ -23,9 +23,9 @@ from flows.secret_blocks import GOOGLE_CREDENTIALS_BLOCK, SMTP_PASSWORD_BLOCK, g
 from suivi.adapters.mail import message_of
 from suivi.adapters.sheets import SourceError, Workbook
 from suivi.adapters.store import open_store
-from suivi.delivery import Delivery, Failure
+from suivi.jobs.delivery import Delivery, Failure
+from suivi.jobs.pipeline import view_project
 from suivi.model import Email
-from suivi.pipeline import view_project
 from suivi.settings import load_config
 from tasks.notify import is_outage
 from tasks.retries import backoff, base_delay
@@ -429,7 +429,7 @@ def test_the_google_key_comes_from_a_secret_block_in_memory(
     secret_blocks[GOOGLE_CREDENTIALS_BLOCK] = service_account.info
     monkeypatch.setenv("SUIVI_SHEETS_ENDPOINT", sheets_api.url)
     config = tmp_path / "google.yaml"
-    shutil.copytree(ROOT / "config" / "templates", tmp_path / "templates")
+    shutil.copytree(ROOT / "suivi" / "notify" / "templates", tmp_path / "templates")
     config.write_text(
         "officer: {name: Chargée, email: officer@example.org}\n"
         f"projects:\n  - {{code: TPM, name: TPM, source: {GOOGLE_KEY}, write_back: false}}\n",

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suivi.flags import track
-from suivi.forecast import (
+from suivi.compute.flags import track
+from suivi.compute.forecast import (
     DAYS_PER_MONTH,
     FORECAST_COLUMNS,
     OUTLOOK_COLUMNS,
@@ -20,7 +20,7 @@ from suivi.forecast import (
     aggregation_codes,
     forecast_indicators,
 )
-from suivi.indicators import compute_indicators
+from suivi.compute.indicators import compute_indicators
 from suivi.schema import Status
 
 AS_OF = dt.date(2026, 7, 1)

@@ -12,17 +12,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from suivi.adapters.iati import IatiError, import_iati, parse_iati, write_workbook
 from suivi.adapters.sheets import Workbook
-from suivi.clean import clean_project
-from suivi.cli_reports import (
+from suivi.cli.reports import (
     add_import_commands,
     add_report_commands,
     command_import,
     command_report,
 )
-from suivi.flags import FLAG_COLUMNS, track
-from suivi.iati import IatiError, import_iati, parse_iati, write_workbook
+from suivi.compute.flags import FLAG_COLUMNS, track
 from suivi.model import Problem
+from suivi.sheet.clean import clean_project
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "real"
 SAMPLE = FIXTURES / "iati_dportal_ebola_sample_100_activities.xml"

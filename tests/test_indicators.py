@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suivi.indicators import (
+from suivi.compute.indicators import (
     INDICATOR_TABLE_COLUMNS,
     ON_TRACK_TOLERANCE,
     compute_indicators,
@@ -396,7 +396,7 @@ def test_indicator_history_per_date() -> None:
 
 
 def test_history_of_indicators_without_any_usable_measure_is_empty() -> None:
-    from suivi.indicators import HISTORY_COLUMNS, indicator_history
+    from suivi.compute.indicators import HISTORY_COLUMNS, indicator_history
 
     indicators = pd.DataFrame(
         {"project": ["P"], "code": ["I1"], "method": ["saisie"], "aggregation": ["latest"]}

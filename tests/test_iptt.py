@@ -12,16 +12,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from suivi.clean import clean_project
-from suivi.cli_reports import (
+from suivi.cli.reports import (
     add_import_commands,
     add_report_commands,
     command_import,
     command_report,
 )
-from suivi.indicators import compute_indicators
-from suivi.iptt import IpttProject, iptt_table, value_column_letter, write_iptt
+from suivi.compute.indicators import compute_indicators
+from suivi.jobs.iptt import IpttProject, iptt_table, value_column_letter, write_iptt
 from suivi.settings import IndicatorRule
+from suivi.sheet.clean import clean_project
 
 AS_OF = dt.date(2026, 7, 15)
 RULES = {"ateliers_faits": IndicatorRule(kind="count", where={"status": "done"})}

@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from suivi.calendar import calendar_for
-from suivi.changes import diff_snapshots
-from suivi.messages import (
+from suivi.compute.calendar import calendar_for
+from suivi.compute.changes import diff_snapshots
+from suivi.model import Problem, ProjectTables
+from suivi.notify.messages import (
     Message,
     MessageKind,
     ProjectView,
@@ -18,7 +19,6 @@ from suivi.messages import (
     plan_run_failure,
     plan_weekly,
 )
-from suivi.model import Problem, ProjectTables
 from suivi.settings import Config, Person, Project, Reminders
 
 FLAGS = [

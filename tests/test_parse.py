@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suivi.parse import (
+from suivi.schema import STATUS_LABELS
+from suivi.sheet.parse import (
     parse_dates,
     parse_email_lists,
     parse_emails,
@@ -17,7 +18,6 @@ from suivi.parse import (
     parse_percents,
     parse_text,
 )
-from suivi.schema import STATUS_LABELS
 
 
 def cells(*values: object) -> pd.Series:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from suivi.messages import MessageKind, plan_weekly
-from suivi.pipeline import calendar_of, view_project
-from suivi.render import render_email, template_environment
+from suivi.jobs.pipeline import calendar_of, view_project
+from suivi.notify.messages import MessageKind, plan_weekly
+from suivi.notify.render import render_email, template_environment
 from suivi.settings import Env, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def weekly_emails(demo_config: Path, suivi_env: Path) -> dict[tuple[str, str, st
     """The demo's weekly e-mails as text, by (kind, project, recipient)."""
     config = load_config(demo_config)
     views = [view_project(project, config, Env(), AS_OF) for project in config.projects]
-    templates = template_environment(ROOT / "config" / "templates")
+    templates = template_environment()
     return {
         (str(message.kind), message.project, message.recipient): render_email(
             message, templates

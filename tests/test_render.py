@@ -12,11 +12,12 @@ import jinja2
 import pandas as pd
 import pytest
 
-from suivi.calendar import calendar_for
-from suivi.changes import diff_snapshots
-from suivi.charts import achievement_chart
+from suivi.compute.calendar import calendar_for
+from suivi.compute.changes import diff_snapshots
 from suivi.i18n import STRINGS
-from suivi.messages import (
+from suivi.model import Email, Problem, ProjectTables
+from suivi.notify.charts import achievement_chart
+from suivi.notify.messages import (
     Message,
     MessageKind,
     ProjectView,
@@ -24,11 +25,10 @@ from suivi.messages import (
     plan_run_failure,
     plan_weekly,
 )
-from suivi.model import Email, Problem, ProjectTables
-from suivi.render import render_email, render_page, template_environment
+from suivi.notify.render import render_email, render_page, template_environment
 from suivi.settings import Config, Person, Project
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "config" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "suivi" / "notify" / "templates"
 FLAGS = [
     "en_retard",
     "a_risque",
@@ -463,7 +463,7 @@ def test_loader_cannot_leave_the_folder(tmp_path: Path) -> None:
 
 
 def test_the_chart_survives_an_achievement_in_the_wrong_unit() -> None:
-    from suivi.charts import achievement_chart
+    from suivi.notify.charts import achievement_chart
 
     indicators = pd.DataFrame(
         {"code": ["I1", "I2"], "achievement": [7e5, -3e4], "expected": [0.4, 9e3], "status": ["achieved", "behind"]}

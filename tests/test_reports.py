@@ -21,16 +21,13 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from suivi.adapters.store import Store
-from suivi.cli_reports import (
+from suivi.cli.reports import (
     add_import_commands,
     add_report_commands,
     command_import,
     command_report,
 )
-from suivi.messages import MessageKind, ProjectView, plan_daily
-from suivi.pipeline import assess_project, calendar_of, project_view
-from suivi.render import render_email, template_environment
-from suivi.reports import (
+from suivi.jobs.committee import (
     CommitteePack,
     NoMeetingError,
     build_committee_pack,
@@ -43,10 +40,13 @@ from suivi.reports import (
     timeline_chart,
     with_committee_packs,
 )
+from suivi.jobs.pipeline import assess_project, calendar_of, project_view
+from suivi.notify.messages import MessageKind, ProjectView, plan_daily
+from suivi.notify.render import render_email, template_environment
 from suivi.settings import Config, IndicatorRule, Person, Project
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "config" / "templates"
+TEMPLATES = ROOT / "suivi" / "notify" / "templates"
 AS_OF = dt.date(2026, 12, 7)  # a week before the COPIL of 14 December
 LAST_COMMITTEE = dt.date(2026, 6, 16)
 RULES = {"activites_terminees": IndicatorRule(kind="count", where={"status": "done"})}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from suivi.messages import MessageKind, plan_weekly
-from suivi.pipeline import calendar_of, view_project
-from suivi.render import render_page, template_environment
+from suivi.jobs.pipeline import calendar_of, view_project
+from suivi.notify.messages import MessageKind, plan_weekly
+from suivi.notify.render import render_page, template_environment
 from suivi.settings import Env, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def test_weekly_summary_draws_in_french_and_arabic(
         if m.kind == MessageKind.WEEKLY_SUMMARY
     )
     page = tmp_path / f"weekly-{language}.html"
-    html = render_page(summary, template_environment(ROOT / "config" / "templates"))
+    html = render_page(summary, template_environment())
     page.write_text(html, encoding="utf-8")
     assert ('dir="rtl"' in html) == (language == "ar")
 

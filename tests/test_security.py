@@ -33,7 +33,7 @@ from suivi.adapters.mail import MailError, Smtp, message_of
 from suivi.adapters.sheets import SourceError
 from suivi.adapters.store import metadata, open_store
 from suivi.cli import main
-from suivi.render import template_environment
+from suivi.notify.render import template_environment
 from suivi.settings import Env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,6 @@ def portfolio(
     config.write_text(
         f"""\
 officer: {{name: Chargée de projet, email: officer@example.org}}
-templates: {ROOT / "config" / "templates"}
 projects:
   - code: TPM
     name: Territorialisation des politiques migratoires
@@ -361,7 +360,7 @@ def test_template_names_cannot_leave_the_templates_folder(tmp_path: Path, name: 
     import jinja2
 
     templates = tmp_path / "config" / "templates"
-    shutil.copytree(ROOT / "config" / "templates", templates)
+    shutil.copytree(ROOT / "suivi" / "notify" / "templates", templates)
     (tmp_path / "config" / "suivi.yaml").write_text("secret: yes\n", encoding="utf-8")
     (templates / "escape.html").symlink_to(tmp_path / "config" / "suivi.yaml")
     environment = template_environment(templates)

@@ -24,7 +24,7 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
-from suivi.adapters.sheets import SourceError
+from suivi.adapters.source import SourceError
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.settings import Env

@@ -13,7 +13,6 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup, escape
 
-from suivi.charts import achievement_chart
 from suivi.i18n import (
     MISSING,
     as_date,
@@ -25,8 +24,10 @@ from suivi.i18n import (
     language_or_default,
     translate,
 )
-from suivi.messages import Message, MessageKind
+from suivi.i18n.catalogs import install_in_templates
 from suivi.model import Email
+from suivi.notify.charts import achievement_chart
+from suivi.notify.messages import Message, MessageKind
 
 # Every header value: no control characters, no Unicode line or paragraph separators.
 HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -44,10 +45,19 @@ CHART_COLUMNS = ["code", "achievement", "expected", "status"]
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, minify_css=True)
 
 
-def template_environment(templates_dir: Path) -> jinja2.Environment:
-    """Jinja2 for the e-mails: HTML autoescaped, undefined names fail, no path out of the folder."""
+# The templates that ship with the package; a settings `templates:` folder overrides them by name.
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def template_environment(override: Path | None = None) -> jinja2.Environment:
+    """Jinja2 for the e-mails: HTML autoescaped, undefined names fail, no path out of a folder.
+
+    Templates come from `override` first (the officer's own wording), then from those shipped.
+    """
+    folders = [override] if override is not None else []
+    loader = jinja2.ChoiceLoader([ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]])
     environment = jinja2.Environment(
-        loader=ConfinedLoader(templates_dir),
+        loader=loader,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "xml"), default_for_string=True, default=False
         ),
@@ -69,6 +79,7 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
         bidi=_bidi,
     )
     environment.globals.update(t=_t, where=_where, hint=_hint, labelled=_labelled)
+    install_in_templates(environment)
     return environment
 
 

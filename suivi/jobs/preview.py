@@ -10,9 +10,9 @@ from typing import Literal
 import pandas as pd
 
 from suivi.adapters.store import open_store
-from suivi.messages import Message, MessageKind, ProjectView, plan_daily, plan_weekly
-from suivi.pipeline import calendar_of, view_project
-from suivi.render import render_page, template_environment
+from suivi.jobs.pipeline import calendar_of, view_project
+from suivi.notify.messages import Message, MessageKind, ProjectView, plan_daily, plan_weekly
+from suivi.notify.render import render_page, template_environment
 from suivi.settings import Config, Env
 
 PreviewOccasion = Literal["weekly", "daily", "committee"]
@@ -25,7 +25,7 @@ def write_previews(
     with open_store(env.database_url) as store:
         views = [view_project(project, config, env, as_of, store) for project in config.projects]
     messages = plan_previews(occasion, views, config, as_of)
-    templates = template_environment(config.resolve(config.templates))
+    templates = template_environment(config.template_folder())
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for number, message in enumerate(messages, start=1):

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suivi.calendar import Calendar
-from suivi.changes import Changes, done_mask, flag_mask
-from suivi.flags import flag_lists
+from suivi.compute.calendar import Calendar
+from suivi.compute.changes import Changes, done_mask, flag_mask
+from suivi.compute.flags import flag_lists
 from suivi.model import ProjectTables
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project

@@ -23,11 +23,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from suivi.clean import find_header, match_tabs
-from suivi.forecast import aggregation_codes
+from suivi.compute.forecast import aggregation_codes
 from suivi.i18n import format_day, label, language_or_default, translate
 from suivi.model import RawTabs
 from suivi.schema import TAB_HEADERS, Tab
+from suivi.sheet.clean import find_header, match_tabs
 
 HEADER_ROW = 4  # title, date and a blank row above the table
 FIRST_DATA_ROW = HEADER_ROW + 1

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from suivi.flags import flag_lists
+from suivi.compute.flags import flag_lists
 
 STATUS_FIELDS = [
     "project",

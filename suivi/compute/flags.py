@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from suivi.calendar import CALENDAR_DAYS, Calendar
+from suivi.compute.calendar import CALENDAR_DAYS, Calendar
 from suivi.schema import FLAG_ORDER, DeliverableStatus, Flag, Status
 
 # One boolean column per flag the tracking frame carries (missing measures concern indicators).

@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--as-of", type=iso_date)
     preview.add_argument("--out", type=Path, required=True, help="folder for the HTML files")
 
-    from suivi.cli_reports import add_import_commands, add_report_commands
+    from suivi.cli.reports import add_import_commands, add_report_commands
 
     add_report_commands(commands)
     add_import_commands(commands)
@@ -135,9 +135,9 @@ def describe_report(report: dict[str, Any]) -> str:
 
 def command_check(args: argparse.Namespace) -> int:
     """Every data problem of every project; exit 1 when one blocks a row."""
-    from suivi.clean import clean_project
+    from suivi.jobs.pipeline import read_project
     from suivi.model import Problem, problems_frame
-    from suivi.pipeline import read_project
+    from suivi.sheet.clean import clean_project
 
     config, env = load_config(_config_path(args)), Env()
     problems: list[Problem] = []
@@ -163,8 +163,8 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_status(args: argparse.Namespace) -> int:
     """The computed state of everything, as a table, CSV or JSON."""
-    from suivi.pipeline import assess_project, read_project
-    from suivi.status import status_records
+    from suivi.compute.status import status_records
+    from suivi.jobs.pipeline import assess_project, read_project
 
     config, env = load_config(_config_path(args)), Env()
     as_of = args.as_of or config.today()
@@ -209,7 +209,7 @@ def command_serve(args: argparse.Namespace) -> int:
 
 def command_preview(args: argparse.Namespace) -> int:
     """Write the e-mails of an occasion as HTML pages; nothing is sent or recorded."""
-    from suivi.preview import write_previews
+    from suivi.jobs.preview import write_previews
 
     config = load_config(_config_path(args))
     paths = write_previews(args.occasion, config, Env(), args.as_of or config.today(), args.out)
@@ -221,14 +221,14 @@ def command_preview(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     """`suivi report committee|iptt`: the meeting pack, or the funder's tracking table."""
-    from suivi.cli_reports import command_report as report
+    from suivi.cli.reports import command_report as report
 
     return report(args)
 
 
 def command_import(args: argparse.Namespace) -> int:
     """`suivi import iati FILE --out WORKBOOK`: IATI activities onto the contract's tabs."""
-    from suivi.cli_reports import command_import as run_import
+    from suivi.cli.reports import command_import as run_import
 
     return run_import(args)
 

@@ -8,9 +8,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
-from suivi import parse
 from suivi.model import Problem, ProjectTables, RawTab, RawTabs
 from suivi.schema import (
     AGGREGATION_LABELS,
@@ -22,10 +20,12 @@ from suivi.schema import (
     TAB_HEADERS,
     Column,
     Tab,
+    column_letter,
     column_lookup,
     column_names,
     tab_lookup,
 )
+from suivi.sheet import parse
 
 HEADER_SEARCH_ROWS = 30  # real sheets put titles and instructions above the header
 # Columns without which a row cannot be used at all: a problem there drops the row.
@@ -174,7 +174,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
     cells = body[list(kept)].rename(columns=kept) if kept else pd.DataFrame(index=body.index)
     cells = cells.reindex(columns=column_names(tab)).astype("object")
     cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
-    letters = {name: get_column_letter(position + 1) for position, name in mapping.items()}
+    letters = {name: column_letter(position + 1) for position, name in mapping.items()}
     for column in COLUMNS[tab]:
         if column.required and column.name not in letters:
             problems.append(
@@ -204,7 +204,7 @@ def _duplicate_headers(
         Problem(
             project,
             title,
-            f"{get_column_letter(position + 1)}{row + 1}",
+            f"{column_letter(position + 1)}{row + 1}",
             str(cell),
             "colonne en double : seule la première est lue",
         )

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from suivi.indicators import ACHIEVED, BEHIND, NO_DATA, ON_TRACK, indicator_history
+from suivi.compute.indicators import ACHIEVED, BEHIND, NO_DATA, ON_TRACK, indicator_history
 from suivi.schema import AGGREGATION_LABELS, DIRECTION_LABELS, Status, normalise_label
 
 # An average month, for "per month" rates from day counts.

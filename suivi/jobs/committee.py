@@ -31,9 +31,10 @@ from matplotlib.patches import Patch
 from PIL import Image
 
 from suivi.adapters.store import Snapshot, Store, snapshots
-from suivi.calendar import Calendar, calendar_for
-from suivi.changes import diff_snapshots, done_mask, flag_mask
-from suivi.flags import flag_lists
+from suivi.compute.calendar import Calendar, calendar_for
+from suivi.compute.changes import diff_snapshots, done_mask, flag_mask
+from suivi.compute.flags import flag_lists
+from suivi.compute.indicators import compute_indicators, indicator_history
 from suivi.i18n import (
     as_date,
     format_day,
@@ -43,10 +44,9 @@ from suivi.i18n import (
     locale_of,
     translate,
 )
-from suivi.indicators import compute_indicators, indicator_history
-from suivi.messages import PACK_HORIZON_DAYS, Message, MessageKind, ProjectView
 from suivi.model import Email
-from suivi.render import template_environment
+from suivi.notify.messages import PACK_HORIZON_DAYS, Message, MessageKind, ProjectView
+from suivi.notify.render import template_environment
 from suivi.schema import TAB_HEADERS, Flag, Status, Tab
 from suivi.settings import Config
 
@@ -289,7 +289,7 @@ def plan_committee_pack(
     tracking = _items(view, view.tracking)
     snapshot = previous if last_meeting is not None else None
     done_since, newly_late = _since(tracking, last_meeting, snapshot, calendar)
-    # The view's indicators carry their forecast, its activities their pace (suivi.pipeline).
+    # The view's indicators carry their forecast, its activities their pace (suivi.jobs.pipeline).
     moved = _moved_indicators(view, config, view.indicators, last_meeting, snapshot)
     late = tracking[flag_mask(tracking, Flag.LATE).to_numpy()].sort_values(
         ["days_late", "deadline"], ascending=[False, True], na_position="last", kind="stable"
@@ -411,7 +411,7 @@ def build_committee_pack(
 ) -> str:
     """The pack's HTML for the next meeting (or `meeting_date`), compared with the stored history."""
     pack = prepare_committee_pack(view, config, as_of, store, meeting_date=meeting_date)
-    environment = templates or template_environment(config.resolve(config.templates))
+    environment = templates or template_environment(config.template_folder())
     return render_committee_pack(pack, environment)
 
 
@@ -461,7 +461,7 @@ def with_committee_packs(
     built per project and meeting, however many participants receive it.
     """
     views_by_code = {view.project.code: view for view in views}
-    templates = template_environment(config.resolve(config.templates))
+    templates = template_environment(config.template_folder())
     built: dict[tuple[str, dt.date], tuple[str, bytes]] = {}
     result: list[Email] = []
     for message, email in zip(messages, emails, strict=True):

@@ -13,16 +13,16 @@ import pandas as pd
 
 from suivi.adapters.sheets import Source, open_source
 from suivi.adapters.store import Snapshot, Store
-from suivi.calendar import Calendar, calendar_for
-from suivi.changes import diff_snapshots
-from suivi.clean import clean_project
-from suivi.flags import track
-from suivi.forecast import activity_outlook, forecast_indicators
-from suivi.indicators import compute_indicators
-from suivi.messages import ProjectView
+from suivi.compute.calendar import Calendar, calendar_for
+from suivi.compute.changes import diff_snapshots
+from suivi.compute.flags import track
+from suivi.compute.forecast import activity_outlook, forecast_indicators
+from suivi.compute.indicators import compute_indicators
 from suivi.model import Problem, ProjectTables, RawTabs
+from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
-from suivi.writeback import owned_tabs
+from suivi.sheet.clean import clean_project
+from suivi.sheet.writeback import owned_tabs
 
 # What the e-mails say of each open activity's pace, besides its projected finish.
 PACE_COLUMNS = ["points_per_week_needed", "points_per_week_now"]

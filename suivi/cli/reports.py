@@ -108,19 +108,19 @@ def command_import(args: argparse.Namespace) -> int:
 
 def report_committee(args: argparse.Namespace) -> int:
     """Write each project's committee pack; exit 1 if a project could not be read or had no meeting."""
-    from suivi.pipeline import view_project
-    from suivi.render import template_environment
-    from suivi.reports import (
+    from suivi.jobs.committee import (
         NoMeetingError,
         pack_file_name,
         prepare_committee_pack,
         render_committee_pack,
         write_committee_pack,
     )
+    from suivi.jobs.pipeline import view_project
+    from suivi.notify.render import template_environment
 
     config, env = _load(args)
     as_of = args.as_of or config.today()
-    templates = template_environment(config.resolve(config.templates))
+    templates = template_environment(config.template_folder())
     status = EXIT_OK
     store = _store_or_none(env)
     try:
@@ -135,7 +135,7 @@ def report_committee(args: argparse.Namespace) -> int:
                 continue
             except jinja2.TemplateNotFound as error:
                 print(
-                    f"suivi: template {error.name} not found in {config.resolve(config.templates)}",
+                    f"suivi: template {error.name} not found in {config.template_folder()}",
                     file=sys.stderr,
                 )
                 return EXIT_ERROR
@@ -149,8 +149,8 @@ def report_committee(args: argparse.Namespace) -> int:
 
 def report_iptt(args: argparse.Namespace) -> int:
     """Write the IPTT workbook; exit 1 if a project could not be read (the others are written)."""
-    from suivi.iptt import IpttProject, value_column_letter, write_iptt
-    from suivi.pipeline import assess_project, read_project
+    from suivi.jobs.iptt import IpttProject, value_column_letter, write_iptt
+    from suivi.jobs.pipeline import assess_project, read_project
     from suivi.schema import TAB_HEADERS, Tab
 
     config, env = _load(args)
@@ -191,7 +191,7 @@ def report_iptt(args: argparse.Namespace) -> int:
 
 def import_iati_file(args: argparse.Namespace) -> int:
     """Write the workbook and list every value left out; exit 1 when a row is blocked, 2 on a bad file."""
-    from suivi.iati import IatiError, import_iati, write_workbook
+    from suivi.adapters.iati import IatiError, import_iati, write_workbook
     from suivi.model import problems_frame
 
     try:

@@ -1,0 +1,100 @@
+"""A local .xlsx workbook as a `Source`: read whole, owned tabs written back."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.utils import quote_sheetname
+
+from suivi.adapters.source import SourceError
+from suivi.model import RawTab, RawTabs
+from suivi.schema import OwnedTab
+
+
+class Workbook:
+    """A local .xlsx workbook; write-back goes to the same file or to `output`."""
+
+    def __init__(self, path: Path, output: Path | None = None) -> None:
+        self.path = path
+        self.output = output or path
+
+    def describe(self) -> str:
+        """The workbook's file name."""
+        return self.path.name
+
+    def read_tabs(self) -> RawTabs:
+        """All tabs, values only (formulas as their last computed value)."""
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except FileNotFoundError:
+            raise SourceError(
+                f"workbook {self.path} not found: check `source` in the settings"
+            ) from None
+        except Exception as error:  # openpyxl raises many kinds on a damaged file
+            raise SourceError(f"workbook {self.path} cannot be opened: {error}") from None
+        try:
+            return {
+                sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+                for sheet in book.worksheets
+            }
+        finally:
+            book.close()
+
+    def write_tabs(self, tabs: dict[str, RawTab]) -> None:
+        """Replace the owned tabs in the output workbook, atomically; text stays text."""
+        unknown = set(tabs) - {tab.value for tab in OwnedTab}
+        if unknown:
+            raise ValueError(f"refusing to write the team's own tabs: {sorted(unknown)}")
+        book = openpyxl.load_workbook(self.output) if self.output.exists() else _empty_book()
+        for title, rows in tabs.items():
+            if title in book.sheetnames:
+                del book[title]
+            sheet = book.create_sheet(title)
+            for row in rows:
+                sheet.append([_as_literal(value) for value in row])
+            _force_text(sheet)
+            _link_cells(sheet)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.output.parent, suffix=".xlsx")
+        os.close(handle)
+        try:
+            book.save(temporary)
+            os.replace(temporary, self.output)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    def cell_url(self, tab: str, cell: str) -> str | None:
+        """An in-workbook link (`#'Tab'!B5`), which Excel and LibreOffice follow."""
+        return f"#{quote_sheetname(tab)}!{cell}"
+
+
+def _empty_book() -> openpyxl.Workbook:
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.remove(book.active)
+    return book
+
+
+def _as_literal(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _force_text(sheet: Any) -> None:
+    """openpyxl types any string starting with '=' as a formula; make every string a string."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
+def _link_cells(sheet: Any) -> None:
+    """Cells holding an in-workbook link become clickable hyperlinks."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("#'"):
+                cell.hyperlink = cell.value

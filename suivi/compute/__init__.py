@@ -1,0 +1,1 @@
+"""The M&E rules: calendar, flags, indicators, forecasts, what changed, status. Pure."""

@@ -1,0 +1,1 @@
+"""Documents for committees and funders: the committee pack, the IPTT. Pure."""
