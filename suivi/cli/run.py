@@ -1,0 +1,54 @@
+"""`suivi run weekly|daily`: one run of a flow now, and where its e-mails went."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from suivi.adapters.store import open_store
+from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
+from suivi.settings import Env, load_config
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Run a flow under Prefect and say where the e-mails went."""
+    from flows.common import ProjectsFailed
+
+    config_path = str(config_path_of(args))
+    load_config(config_path)  # settings errors show here, before Prefect starts
+    with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
+        pass
+    if args.flow == "weekly":
+        from flows.weekly import weekly_summary as chosen
+    else:
+        from flows.daily import daily_watch as chosen
+    try:
+        report = chosen(
+            config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
+        )
+        status = EXIT_OK
+    except ProjectsFailed as error:
+        report, status = error.report, EXIT_PROBLEMS
+        print(f"suivi: {error}", file=sys.stderr)
+    print(describe_report(report))
+    return status
+
+
+def describe_report(report: dict[str, Any]) -> str:
+    """Where the e-mails went, in a few lines."""
+    lines = [
+        f"{report.get('flow')} for {report.get('as_of')}: projects {', '.join(report.get('projects', [])) or 'none'}",
+        f"e-mails: {report.get('emails_sent', 0)} sent, {report.get('emails_already_sent', 0)} already sent earlier, "
+        f"{len(report.get('emails_failed', []))} failed",
+    ]
+    lines += [f"  not sent: {failure}" for failure in report.get("emails_failed", [])]
+    lines += [
+        f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
+    ]
+    written = [path for path in report.get("written", []) if str(path).endswith(".html")]
+    if written:
+        lines.append(f"written to {Path(written[0]).parent}/ (no SMTP server configured):")
+        lines += [f"  {path}" for path in written]
+    return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""`suivi status`: the computed state of every activity, deliverable and indicator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import pandas as pd
+
+from suivi.adapters.sheets import SourceError
+from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
+from suivi.settings import Env, load_config
+
+
+def command_status(args: argparse.Namespace) -> int:
+    """The computed state of everything, as a table, CSV or JSON."""
+    from suivi.compute.status import status_records
+    from suivi.jobs.pipeline import assess_project, read_project
+
+    config, env = load_config(config_path_of(args)), Env()
+    as_of = args.as_of or config.today()
+    records: list[dict[str, Any]] = []
+    failed = False
+    for project in config.projects:
+        try:
+            assessment = assess_project(project, config, read_project(project, config, env), as_of)
+        except SourceError as error:
+            print(f"suivi: {project.code}: {error}", file=sys.stderr)
+            failed = True
+            continue
+        records.extend(status_records(assessment.tracking, assessment.indicators))
+    print(format_records(records, args.format))
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def format_records(records: list[dict[str, Any]], output: str) -> str:
+    """JSON (stable English names), CSV, or an aligned table."""
+    if output == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2)
+    table = pd.DataFrame(records)
+    if table.empty:
+        return "nothing to show"
+    table = table.assign(flags=table["flags"].map(lambda flags: " ".join(flags)))
+    if output == "csv":
+        return table.to_csv(index=False).rstrip("\n")
+    shown = table.assign(achievement=table["achievement"].map(_percent))
+    return shown.to_string(index=False, na_rep="", max_colwidth=50)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.0%}"
