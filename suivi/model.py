@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from suivi.i18n.catalogs import gettext
+
 # A tab as read: rows of cells (str, int, float, bool, datetime, date or None), header row included.
 RawTab = list[list[Any]]
 # A spreadsheet as read: tab title as the team wrote it → its rows.
@@ -28,24 +30,33 @@ class Problem:
     column: str = ""  # the column's header as the team wrote it, when the problem is a cell's
     row_id: str = ""  # the row's ID (activity ID, indicator code…), when it has one
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict, for JSON and tables."""
+    def text(self, language: str) -> str:
+        """What is wrong, in `language`, its parameters filled in."""
+        return gettext(self.message, language, **self.params)
+
+    def as_dict(self, language: str | None = None) -> dict[str, Any]:
+        """Plain dict, for JSON and tables: the message in `language` (as stored when None)."""
         return {
             "project": self.project,
             "tab": self.tab,
             "cell": self.cell,
+            "column": self.column,
+            "row_id": self.row_id,
             "value": self.value,
-            "message": self.message,
+            "message": self.message if language is None else self.text(language),
             "blocking": self.blocking,
         }
 
 
-PROBLEM_COLUMNS = ["project", "tab", "cell", "value", "message", "blocking"]
+PROBLEM_COLUMNS = ["project", "tab", "cell", "column", "row_id", "value", "message", "blocking"]
 
 
-def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    """Problems as a frame with stable columns, even when there are none."""
-    return pd.DataFrame([p.as_dict() for p in problems], columns=PROBLEM_COLUMNS)
+def problems_frame(
+    problems: list[Problem], languages: Mapping[str, str] | None = None, default: str = "en"
+) -> pd.DataFrame:
+    """Problems as a frame with stable columns; messages in each project's language."""
+    rows = [p.as_dict((languages or {}).get(p.project, default)) for p in problems]
+    return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -294,7 +294,7 @@ def test_a_sheet_of_formula_errors_in_every_column_reports_each_cell() -> None:
 
     cells = {problem.cell: problem for problem in tables.problems if problem.tab == "Activités"}
     assert {f"{get_column_letter(i)}2" for i in range(2, len(header) + 1)} <= set(cells)
-    assert cells["A3"].blocking and "erreur de formule" in cells["A3"].message
+    assert cells["A3"].blocking and "erreur de formule" in cells["A3"].text("fr")
     assert list(tables.activities["id"]) == ["A1"]  # the row whose ID is #REF! is dropped
 
 
@@ -359,7 +359,7 @@ def test_fifty_thousand_rows_with_bad_cells_are_all_accounted_for() -> None:
     assessment = assess_project(CONFIG.projects[0], CONFIG, {"Activités": rows}, AS_OF)
 
     found = Counter(
-        problem.message.split(" (")[0].split(" ;")[0]
+        problem.text("fr").replace("\u00a0", " ").split(" (")[0].split(" ;")[0]
         for problem in assessment.problems
         if problem.tab == "Activités"
     )

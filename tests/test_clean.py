@@ -110,7 +110,7 @@ def test_missing_required_column_is_reported_on_the_header_row() -> None:
         ["A1", "Atelier", "Salma", "01/01/2026", "31/03/2026", "En cours"],
     ]
     tables = clean_project("P", {"Activités": rows})
-    assert any(p.cell == "1:1" and "Avancement" in p.message for p in tables.problems)
+    assert any(p.cell == "1:1" and "Avancement" in p.text("fr") for p in tables.problems)
     assert tables.activities["progress"].isna().all()
 
 

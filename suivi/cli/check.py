@@ -29,10 +29,13 @@ def command_check(args: argparse.Namespace) -> int:
             unreadable = True
             continue
         problems.extend(clean_project(project.code, tabs, rules=list(config.indicators)).problems)
+    languages = {project.code: config.language_of(project) for project in config.projects}
     if args.format == "json":
-        print(json.dumps([problem.as_dict() for problem in problems], ensure_ascii=False, indent=2))
+        shown = [p.as_dict(languages.get(p.project, config.language)) for p in problems]
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     elif problems:
-        print(problems_frame(problems).to_string(index=False, max_colwidth=60))
+        shown_frame = problems_frame(problems, languages, config.language)
+        print(shown_frame.to_string(index=False, max_colwidth=60))
     else:
         print("no data problems")
     return EXIT_PROBLEMS if unreadable or any(problem.blocking for problem in problems) else EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gettext as gettext_module
 import io
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -51,11 +52,15 @@ def french_typography(text: str) -> str:
     return _HIGH_PUNCTUATION.sub(_NO_BREAK + r"\1", text).replace("« ", "«" + _NO_BREAK)
 
 
-def _finish(text: str, language: str, values: dict[str, object]) -> str:
-    """Fill `{name}` placeholders, then the language's typography."""
-    if values:
-        text = text.format(**values)
+def typography(text: str, language: str) -> str:
+    """The language's typography on a translated message (before its values go in)."""
     return french_typography(text) if language == "fr" else text
+
+
+def _finish(text: str, language: str, values: dict[str, object]) -> str:
+    """The language's typography, then `{name}` placeholders filled (values stay as written)."""
+    text = typography(text, language)
+    return text.format(**values) if values else text
 
 
 def gettext(message: str, language: str, **values: object) -> str:
@@ -77,6 +82,33 @@ def pgettext(context: str, message: str, language: str, **values: object) -> str
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
     return message
+
+
+@dataclass(frozen=True)
+class Contextual:
+    """A message whose English words mean something else elsewhere: translated with `pgettext`."""
+
+    context: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A message with a count: translated with `ngettext`, `count` names the value that counts."""
+
+    singular: str
+    plural: str
+    count: str = "count"
+
+
+def NP_(context: str, message: str) -> Contextual:
+    """Mark a message with its context for extraction; translated where it is shown."""
+    return Contextual(context, message)
+
+
+def NN_(singular: str, plural: str, count: str = "count") -> Plural:
+    """Mark a message with plural forms for extraction; translated where it is shown."""
+    return Plural(singular, plural, count)
 
 
 def install_in_templates(environment: jinja2.Environment) -> None:

@@ -30,6 +30,8 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
     "N_": None,
+    "NP_": ((1, "c"), 2),
+    "NN_": (1, 2),
 }
 
 

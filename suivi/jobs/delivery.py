@@ -36,6 +36,8 @@ from suivi.adapters.mail import (
     sender_of,
 )
 from suivi.adapters.store import OutboxItem, Store
+from suivi.i18n import is_rtl, language_or_default
+from suivi.i18n.catalogs import gettext, ngettext, typography
 from suivi.model import Email
 from suivi.settings import Env
 
@@ -44,27 +46,6 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 900  # a sender that holds an e-mail longer than this is presumed dead
 NOTICE_KIND = "delivery_failure"
 MAX_NOTICE_ITEMS = 50  # the notice names this many failures, then says how many more
-NOTICE_WORDS = {
-    "fr": (
-        "E-mails non distribués : {count}",
-        "Le serveur de messagerie a refusé ces e-mails pour de bon ; ils ne seront pas renvoyés."
-        " Vérifiez les adresses dans les feuilles (« Email responsable », « Participants »)"
-        " ou dans le fichier de configuration.",
-        "… et {count} autre(s).",
-    ),
-    "en": (
-        "Undelivered e-mails: {count}",
-        "The mail server refused these e-mails for good; they will not be sent again."
-        " Check the addresses in the sheets (owner e-mail, participants) or in the settings file.",
-        "… and {count} more.",
-    ),
-    "ar": (
-        "رسائل لم تُسلَّم: {count}",
-        "رفض خادم البريد هذه الرسائل نهائيًا ولن يُعاد إرسالها."
-        " تحقّقوا من العناوين في الجداول أو في ملف الإعدادات.",
-        "… و{count} أخرى.",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -241,25 +222,30 @@ def failure_notice(failures: Sequence[Failure], officer_email: str, language: st
     """
     if not failures:
         return None
-    words = NOTICE_WORDS.get(language, NOTICE_WORDS["fr"])
-    subject, intro, more = words
+    language = language_or_default(language)
+    intro = gettext(
+        "The mail server refused these e-mails for good; they will not be sent again."
+        " Check the addresses in the sheets (owner e-mail, participants) or in the settings file.",
+        language,
+    )
     keys = sorted({failure.key for failure in failures})
     digest = hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:16]
     shown = failures[:MAX_NOTICE_ITEMS]
+    separator = typography(" : " if language == "fr" else ": ", language)
     lines = [f"- {failure.key}: {failure.error}" for failure in shown]
     items = "".join(
-        f"<li><code>{html.escape(failure.key)}</code> : {html.escape(failure.error)}</li>"
+        f"<li><code>{html.escape(failure.key)}</code>{separator}{html.escape(failure.error)}</li>"
         for failure in shown
     )
     rest = len(failures) - len(shown)
-    tail = more.format(count=rest) if rest > 0 else ""
-    direction = "rtl" if language == "ar" else "ltr"
+    tail = ngettext("… and {count} more.", "… and {count} more.", rest, language) if rest else ""
+    direction = "rtl" if is_rtl(language) else "ltr"
     return Email(
         key=f"{NOTICE_KIND}|*|{digest}|{officer_email}",
         kind=NOTICE_KIND,
         project="*",
         to=(("", officer_email),),
-        subject=subject.format(count=len(failures)),
+        subject=gettext("Undelivered e-mails: {count}", language, count=len(failures)),
         html=(
             f'<div dir="{direction}" lang="{language}"><p>{html.escape(intro)}</p>'
             f"<ul>{items}</ul><p>{html.escape(tail)}</p></div>"

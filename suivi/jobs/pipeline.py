@@ -39,6 +39,7 @@ class Assessment:
     tracking: pd.DataFrame
     indicators: pd.DataFrame
     problems: list[Problem]
+    language: str = "fr"  # the project's: the owned tabs are written in it
 
 
 def calendar_of(config: Config) -> Calendar:
@@ -89,12 +90,16 @@ def assess_project(
     tracking = tracking.merge(
         outlook.assign(kind="activity"), on=["project", "kind", "id"], how="left", validate="m:1"
     )
-    return Assessment(project, tables, tracking, indicators, tables.problems)
+    language = config.language_of(project)
+    return Assessment(project, tables, tracking, indicators, tables.problems, language)
 
 
 def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:
-    """Rewrite the owned tabs (`Suivi automatique`, `Contrôles`) in one write."""
-    source.write_tabs(owned_tabs(assessment.tracking, assessment.problems, as_of, source.cell_url))
+    """Rewrite the owned tabs (`Suivi automatique`, `Contrôles`) in one write, in its language."""
+    tabs = owned_tabs(
+        assessment.tracking, assessment.problems, as_of, source.cell_url, assessment.language
+    )
+    source.write_tabs(tabs)
 
 
 def project_view(assessment: Assessment, previous: Snapshot | None, config: Config) -> ProjectView:

@@ -147,7 +147,7 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
             by=["deadline"],
             ascending=[True],
         ),
-        "problems": _problems(view),
+        "problems": _problems(view, config.language_of(view.project)),
         "owners_without_email": without_email,
     }
     recipients = [_recipient(officer.name, officer.email)]
@@ -468,7 +468,10 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
     fingerprint = _digest(
         pd.Series([f"{p.tab}:{p.cell}:{p.message}" for p in problems], dtype="str")
     )
-    context = {**_common(view, config, as_of), "problems": _problems(view)}
+    context = {
+        **_common(view, config, as_of),
+        "problems": _problems(view, config.language_of(view.project)),
+    }
     occasion = f"{as_of.isoformat()}:{fingerprint}"
     return [
         _message(
@@ -681,11 +684,11 @@ def _owners_without_email(tracking: pd.DataFrame) -> list[dict[str, Any]]:
     return [{"owner": owner, "count": int(count)} for owner, count in counts.items()]
 
 
-def _problems(view: ProjectView) -> dict[str, Any]:
-    """Open data problems of a project (capped), blocking ones first."""
+def _problems(view: ProjectView, language: str) -> dict[str, Any]:
+    """Open data problems of a project (capped), blocking ones first, said in `language`."""
     problems = sorted(view.tables.problems, key=lambda problem: not problem.blocking)
     return {
-        "rows": [problem.as_dict() for problem in problems[:MAX_PROBLEMS]],
+        "rows": [problem.as_dict(language) for problem in problems[:MAX_PROBLEMS]],
         "total": len(problems),
         "more": max(0, len(problems) - MAX_PROBLEMS),
         "blocking": sum(problem.blocking for problem in problems),

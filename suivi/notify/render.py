@@ -22,6 +22,7 @@ from suivi.i18n import (
     is_rtl,
     label,
     language_or_default,
+    message_text,
     translate,
 )
 from suivi.i18n.catalogs import install_in_templates
@@ -271,7 +272,7 @@ def _t(context: Any, key: str, **values: object) -> str:
         return translate(key, language, **values)
     # Markup.format escapes each plain value and keeps <bdi> wrappers made by the filters.
     return (
-        Markup(escape(translate(key, language))).format(**values)
+        Markup(escape(message_text(key, language, **values))).format(**values)
         if values
         else translate(key, language)
     )

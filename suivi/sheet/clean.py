@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from suivi.i18n.catalogs import N_
 from suivi.model import Problem, ProjectTables, RawTab, RawTabs
 from suivi.schema import (
     AGGREGATION_LABELS,
@@ -36,23 +37,43 @@ KEY_COLUMNS: dict[Tab, frozenset[str]] = {
     Tab.COMMITTEES: frozenset({"date"}),
     Tab.DELIVERABLES: frozenset({"deliverable"}),
 }
+# The column that names a row, for problem reports (a measure is named by its indicator).
+ROW_ID_COLUMNS: dict[Tab, str] = {
+    Tab.ACTIVITIES: "id",
+    Tab.INDICATORS: "code",
+    Tab.MEASURES: "indicator",
+    Tab.COMMITTEES: "date",
+    Tab.DELIVERABLES: "deliverable",
+}
 MAX_VALUE_CHARS = 120  # problem reports quote at most this much of a cell
 
-FORMULA_ERROR = "erreur de formule : la cellule n'a pas de valeur"
+# Problem messages: English msgids, translated where they are shown (Problem.text). A problem
+# on a key column blocks its row, which reports show beside the message.
+FORMULA_ERROR = N_("formula error: the cell has no value")
+MISSING_VALUE = N_("required value missing")
 MANUAL_METHODS = frozenset({"saisie", "manuel", "manual", "entered"})
-UNKNOWN_INDICATOR = "indicateur inconnu dans « Indicateurs » ; ligne ignorée"
+UNKNOWN_INDICATOR = N_("indicator not found in the “Indicateurs” tab; row skipped")
+DUPLICATE_ID = N_("duplicate ID; row skipped")
+DUPLICATE_COLUMN = N_("duplicate column: only the first one is read")
+MISSING_TAB = N_("tab “{tab}” [{english}] not found")
+MISSING_HEADER = N_("header row not found")
+MISSING_COLUMN = N_("required column “{column}” [{english}] missing")
 MESSAGES = {
-    "date": "date illisible (attendu : 31/12/2026, 2026-12-31 ou 31 déc. 2026)",
-    "number": "nombre illisible (attendu : 12 500,50 ou 12500.5)",
-    "percent": "avancement illisible ou hors de 0–100 % (attendu : 45, 45 % ou 0,45)",
-    "status": "statut inconnu (attendu : Non démarrée, En cours, Terminée, Suspendue, Annulée)",
-    "deliverable_status": "statut inconnu (attendu : À faire, Soumis, Validé)",
-    "email": "adresse e-mail invalide",
-    "emails": "adresse e-mail invalide dans la liste",
-    "direction": "sens inconnu (attendu : hausse ou baisse) ; hausse retenu",
-    "aggregation": "agrégation inconnue (attendu : dernière ou somme) ; dernière retenue",
-    "method": "règle de calcul inconnue : ni « saisie » ni une règle de config/suivi.yaml (indicators)",
-    "frequency": "fréquence inconnue (attendu : mensuelle, trimestrielle, semestrielle, annuelle)",
+    "date": N_("unreadable date (expected: 31/12/2026, 2026-12-31 or 31 Dec 2026)"),
+    "number": N_("unreadable number (expected: 12 500,50 or 12500.5)"),
+    "percent": N_("unreadable progress or outside 0–100 % (expected: 45, 45 % or 0,45)"),
+    "status": N_("unknown status (expected: Non démarrée, En cours, Terminée, Suspendue, Annulée)"),
+    "deliverable_status": N_("unknown status (expected: À faire, Soumis, Validé)"),
+    "email": N_("invalid e-mail address"),
+    "emails": N_("invalid e-mail address in the list"),
+    "direction": N_("unknown direction (expected: hausse or baisse); hausse assumed"),
+    "aggregation": N_("unknown aggregation (expected: dernière or somme); dernière assumed"),
+    "method": N_(
+        "unknown calculation rule: neither “saisie” nor a rule of config/suivi.yaml (indicators)"
+    ),
+    "frequency": N_(
+        "unknown frequency (expected: mensuelle, trimestrielle, semestrielle, annuelle)"
+    ),
 }
 
 
@@ -63,6 +84,8 @@ class Located:
     cells: pd.DataFrame  # canonical columns (object dtype), index = 1-based sheet row
     letters: dict[str, str]  # canonical column → sheet column letter
     title: str  # the tab's title as the team wrote it
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column → header as written
+    row_ids: pd.Series | None = None  # the ID naming each row (same index as `cells`)
 
 
 def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> ProjectTables:
@@ -71,6 +94,7 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
     titles = match_tabs(tabs)
     frames: dict[Tab, pd.DataFrame] = {}
     letters: dict[Tab, dict[str, str]] = {}
+    headers: dict[Tab, dict[str, str]] = {}
     for tab in Tab:
         title = titles.get(tab)
         if title is None:
@@ -83,9 +107,14 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
         problems.extend(found)
         frame, found = drop_unusable(project, tab, frame, located)
         problems.extend(found)
-        frames[tab], letters[tab] = frame, located.letters
+        frames[tab], letters[tab], headers[tab] = frame, located.letters, located.headers
     measures, found = check_measures(
-        project, frames[Tab.MEASURES], frames[Tab.INDICATORS], titles, letters.get(Tab.MEASURES, {})
+        project,
+        frames[Tab.MEASURES],
+        frames[Tab.INDICATORS],
+        titles,
+        letters.get(Tab.MEASURES, {}),
+        headers.get(Tab.MEASURES, {}).get("indicator", ""),
     )
     problems.extend(found)
     return ProjectTables(
@@ -119,8 +148,9 @@ def _missing_tab(project: str, tab: Tab) -> list[Problem]:
             french,
             "",
             "",
-            f"onglet « {french} » [{english}] introuvable",
+            MISSING_TAB,
             blocking=tab is Tab.ACTIVITIES,
+            params={"tab": french, "english": english},
         )
     ]
 
@@ -156,11 +186,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
     header, mapping = find_header(rows, tab)
     if header is None:
         if any(any(not _blank(cell) for cell in row) for row in rows):
-            problems.append(
-                Problem(
-                    project, title, "", "", "ligne d'en-tête introuvable", tab is Tab.ACTIVITIES
-                )
-            )
+            problems.append(Problem(project, title, "", "", MISSING_HEADER, tab is Tab.ACTIVITIES))
         return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, title), problems
     problems.extend(_duplicate_headers(project, tab, title, rows[header], mapping, header))
     width = max((len(row) for row in rows[header + 1 :]), default=0)
@@ -175,6 +201,9 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
     cells = cells.reindex(columns=column_names(tab)).astype("object")
     cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
     letters = {name: column_letter(position + 1) for position, name in mapping.items()}
+    headers = {name: str(rows[header][position]).strip() for position, name in mapping.items()}
+    id_column = ROW_ID_COLUMNS[tab]
+    row_ids = cells[id_column].map(_quote_value, na_action="ignore").fillna("").str.strip()
     for column in COLUMNS[tab]:
         if column.required and column.name not in letters:
             problems.append(
@@ -183,11 +212,13 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
                     title,
                     f"{header + 1}:{header + 1}",
                     "",
-                    f"colonne obligatoire « {column.fr} » [{column.en}] absente",
+                    MISSING_COLUMN,
                     blocking=column.name in {"id", "code", "deliverable", "indicator", "date"},
+                    params={"column": column.fr, "english": column.en},
+                    column=column.fr,
                 )
             )
-    return Located(cells, letters, title), problems
+    return Located(cells, letters, title, headers, row_ids), problems
 
 
 def _blank(cell: object) -> bool:
@@ -206,7 +237,8 @@ def _duplicate_headers(
             title,
             f"{column_letter(position + 1)}{row + 1}",
             str(cell),
-            "colonne en double : seule la première est lue",
+            DUPLICATE_COLUMN,
+            column=str(cell).strip(),
         )
         for position, cell in enumerate(header)
         if position not in used and cell is not None and lookup.get(parse.fold_label(cell))
@@ -254,16 +286,14 @@ def type_cells(
         _, failed, missing = parsed[column.name]
         error = errors[column.name]
         key = column.name in KEY_COLUMNS[tab]
-        dropped = " ; ligne ignorée" if key else ""
         problems += _cell_problems(
-            project, located, column.name, raw, error[filled], FORMULA_ERROR + dropped, key
+            project, located, column.name, raw, error[filled], FORMULA_ERROR, key
         )
-        message = MESSAGES.get(_kind_of(tab, column), "") + dropped
+        message = MESSAGES.get(_kind_of(tab, column), "")
         problems += _cell_problems(project, located, column.name, raw, failed[filled], message, key)
         if column.required and column.name in located.letters:
-            message = "valeur obligatoire manquante" + dropped
             problems += _cell_problems(
-                project, located, column.name, raw, (missing & ~error)[filled], message, key
+                project, located, column.name, raw, (missing & ~error)[filled], MISSING_VALUE, key
             )
     frame = pd.DataFrame(
         {name: values for name, (values, _, _) in parsed.items()}, index=cells.index
@@ -318,15 +348,30 @@ def _cell_problems(
     message: str,
     blocking: bool = False,
 ) -> list[Problem]:
-    """One problem per masked cell, with its A1 reference and the value found."""
+    """One problem per masked cell: A1 reference, value found, column header and row ID."""
     if not mask.any():
         return []
     letter = located.letters.get(column, "?")
+    header = located.headers.get(column, "")
     bad = raw[mask]
     values = bad.map(_quote_value, na_action="ignore").fillna("")
+    ids = (
+        located.row_ids.reindex(bad.index).fillna("")
+        if located.row_ids is not None
+        else pd.Series("", index=bad.index)
+    )
     return [
-        Problem(project, located.title, f"{letter}{row}", value, message, blocking)
-        for row, value in zip(bad.index, values, strict=True)
+        Problem(
+            project,
+            located.title,
+            f"{letter}{row}",
+            value,
+            message,
+            blocking,
+            column=header,
+            row_id=row_id,
+        )
+        for row, value, row_id in zip(bad.index, values, ids, strict=True)
     ]
 
 
@@ -352,8 +397,10 @@ def drop_unusable(
                 located.title,
                 f"{letter}{row}",
                 str(value),
-                "identifiant en double ; ligne ignorée",
+                DUPLICATE_ID,
                 True,
+                column=located.headers.get(key, ""),
+                row_id=str(value),
             )
             for row, value in zip(frame.loc[repeated, "row"], frame.loc[repeated, key], strict=True)
         ]
@@ -367,15 +414,25 @@ def check_measures(
     indicators: pd.DataFrame,
     titles: dict[Tab, str],
     letters: dict[str, str],
+    header: str = "",
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Measures must name an indicator of the `Indicateurs` tab."""
+    """Measures must name an indicator of the `Indicateurs` tab (`header`: its column as written)."""
     if measures.empty:
         return measures, []
     title = titles.get(Tab.MEASURES, TAB_HEADERS[Tab.MEASURES][0])
     unknown = ~measures["indicator"].isin(indicators["code"])
     letter = letters.get("indicator", "A")
     problems = [
-        Problem(project, title, f"{letter}{row}", str(code), UNKNOWN_INDICATOR, True)
+        Problem(
+            project,
+            title,
+            f"{letter}{row}",
+            str(code),
+            UNKNOWN_INDICATOR,
+            True,
+            column=header,
+            row_id=str(code),
+        )
         for row, code in zip(
             measures.loc[unknown, "row"], measures.loc[unknown, "indicator"], strict=True
         )

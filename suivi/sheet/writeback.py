@@ -7,37 +7,47 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from suivi.i18n import label
+from suivi.i18n import label, translate
+from suivi.i18n.catalogs import gettext, pgettext
 from suivi.model import Problem, RawTab
 from suivi.schema import FLAG_ORDER, OwnedTab
 
-TRACKING_HEADER = [
-    "ID",
-    "Statut calculé",
-    "Retard (jours)",
-    "Fin projetée",
-    "Alertes",
-    "Mis à jour le",
-    "Type",
-    "Intitulé",
-    "Responsable",
-]
-CHECKS_HEADER = [
-    "Onglet",
-    "Cellule",
-    "Valeur trouvée",
-    "Problème",
-    "Bloquant",
-    "Lien",
-    "Mis à jour le",
-]
-
-SHEET_LANGUAGE = "fr"  # the owned tabs speak the team's language, as the headers do
+SHEET_LANGUAGE = "fr"  # when the settings name none, the owned tabs speak French, as the team
 
 
-def in_words(codes: pd.Series) -> pd.Series:
+def tracking_header(language: str) -> list[str]:
+    """The header of `Suivi automatique`, in the project's language."""
+    return [
+        translate("col.id", language),
+        gettext("Computed state", language),
+        translate("col.days_late", language),
+        translate("col.projected_finish", language),
+        gettext("Alerts", language),
+        gettext("Updated on", language),
+        translate("col.kind", language),
+        translate("col.name", language),
+        translate("col.owner", language),
+    ]
+
+
+def checks_header(language: str) -> list[str]:
+    """The header of `Contrôles`, in the project's language (column and row ID come last)."""
+    return [
+        translate("col.tab", language),
+        translate("col.cell", language),
+        pgettext("checks tab", "Value found", language),
+        translate("col.problem", language),
+        gettext("Blocking", language),
+        gettext("Link", language),
+        gettext("Updated on", language),
+        pgettext("checks tab", "Column", language),
+        translate("col.id", language),
+    ]
+
+
+def in_words(codes: pd.Series, language: str = SHEET_LANGUAGE) -> pd.Series:
     """State, status or kind codes as the team reads them (suivi.i18n), once per distinct code."""
-    words = {code: label(code, SHEET_LANGUAGE) for code in codes.dropna().unique()}
+    words = {code: label(code, language) for code in codes.dropna().unique()}
     return codes.map(words).fillna("")
 
 
@@ -63,13 +73,13 @@ def late_days(days: pd.Series) -> pd.Series:
     return whole.astype("object").where(whole.fillna(0) > 0, "")
 
 
-def tracking_rows(tracking: pd.DataFrame, as_of: dt.date) -> RawTab:
+def tracking_rows(tracking: pd.DataFrame, as_of: dt.date, language: str = SHEET_LANGUAGE) -> RawTab:
     """One row per activity and deliverable: computed state, days late, projected finish, flags."""
     alerts = flag_text(tracking)
     table = pd.DataFrame(
         {
             "id": tracking["id"].astype("string").fillna(""),
-            "state": in_words(tracking["state"]),
+            "state": in_words(tracking["state"], language),
             "days_late": tracking["days_late"]
             .astype("Int64")
             .astype("object")
@@ -77,28 +87,37 @@ def tracking_rows(tracking: pd.DataFrame, as_of: dt.date) -> RawTab:
             "projected": french_date(tracking["projected_finish"]),
             "alerts": alerts,
             "as_of": as_of.strftime("%d/%m/%Y"),
-            "kind": in_words(tracking["kind"]),
+            "kind": in_words(tracking["kind"], language),
             "name": tracking["name"].astype("string").fillna(""),
             "owner": tracking["owner"].astype("string").fillna(""),
         }
     )
-    return [TRACKING_HEADER, *table.astype("object").values.tolist()]
+    return [tracking_header(language), *table.astype("object").values.tolist()]
 
 
 def checks_rows(
-    problems: list[Problem], as_of: dt.date, cell_url: Callable[[str, str], str | None]
+    problems: list[Problem],
+    as_of: dt.date,
+    cell_url: Callable[[str, str], str | None],
+    language: str = SHEET_LANGUAGE,
 ) -> RawTab:
-    """One row per data problem, each linking to its cell."""
+    """One row per data problem, in the project's language, each linking to its cell."""
     stamp = as_of.strftime("%d/%m/%Y")
-    return [CHECKS_HEADER] + [
+    answers = {
+        True: pgettext("blocking", "yes", language),
+        False: pgettext("blocking", "no", language),
+    }
+    return [checks_header(language)] + [
         [
             problem.tab,
             problem.cell,
             problem.value,
-            problem.message,
-            "oui" if problem.blocking else "non",
+            problem.text(language),
+            answers[problem.blocking],
             (cell_url(problem.tab, problem.cell) or "") if problem.cell else "",
             stamp,
+            problem.column,
+            problem.row_id,
         ]
         for problem in problems
     ]
@@ -109,9 +128,10 @@ def owned_tabs(
     problems: list[Problem],
     as_of: dt.date,
     cell_url: Callable[[str, str], str | None],
+    language: str = SHEET_LANGUAGE,
 ) -> dict[str, RawTab]:
-    """Both owned tabs, ready for `Source.write_tabs`."""
+    """Both owned tabs in the project's language, ready for `Source.write_tabs`."""
     return {
-        OwnedTab.TRACKING.value: tracking_rows(tracking, as_of),
-        OwnedTab.CHECKS.value: checks_rows(problems, as_of, cell_url),
+        OwnedTab.TRACKING.value: tracking_rows(tracking, as_of, language),
+        OwnedTab.CHECKS.value: checks_rows(problems, as_of, cell_url, language),
     }
