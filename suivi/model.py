@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,8 @@ import pandas as pd
 
 from suivi.i18n.catalogs import gettext
 
+# Control characters and Unicode line/paragraph separators: never in a header, a file name or a log.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # A tab as read: rows of cells (str, int, float, bool, datetime, date or None), header row included.
 RawTab = list[list[Any]]
 # A spreadsheet as read: tab title as the team wrote it → its rows.
@@ -57,6 +60,17 @@ def problems_frame(
     """Problems as a frame with stable columns; messages in each project's language."""
     rows = [p.as_dict((languages or {}).get(p.project, default)) for p in problems]
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+
+
+def records(rows: pd.DataFrame, *, as_dates: bool = False) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values, every missing value None (`as_dates`: datetimes as dates)."""
+    dates = {
+        str(name): rows[name].dt.date
+        for name in rows.columns  # a loop over columns, not rows
+        if as_dates and pd.api.types.is_datetime64_any_dtype(rows[name])
+    }
+    plain = rows.assign(**dates).astype(object) if dates else rows.astype(object)
+    return plain.where(rows.notna(), None).to_dict("records")
 
 
 @dataclass(frozen=True)

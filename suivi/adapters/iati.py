@@ -8,9 +8,7 @@ published; a value that cannot be read (`"2015:1584728 (158%)"`, `"Not available
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from suivi.adapters.files import save_workbook
 from suivi.model import Problem, RawTab, RawTabs
 from suivi.schema import COLUMNS, TAB_HEADERS, Tab
 
@@ -216,16 +215,7 @@ def write_workbook(tabs: RawTabs, path: Path) -> Path:
             for cell in sheet[letter][1:]:
                 cell.number_format = PROGRESS_FORMAT
         sheet.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".xlsx")
-    os.close(handle)
-    try:
-        book.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    return save_workbook(book, path)
 
 
 # ---------------------------------------------------------------- activities

@@ -47,13 +47,13 @@ from typing import Any, Protocol, Self
 import yagmail
 from email_validator import EmailNotValidError, validate_email
 
-from suivi.model import Email
+from suivi.i18n import is_rtl
+from suivi.model import CONTROL_CHARACTERS, Email
 from suivi.settings import Env
 
 log = logging.getLogger(__name__)
 
 # Languages written right to left, for the standalone HTML copy.
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb"})
 # Start of the error text of every result failed by a configuration problem (bad
 # password, STARTTLS missing, untrusted certificate): fixing the settings fixes them all.
 CONFIG_ERROR = "SMTP configuration error"
@@ -63,7 +63,7 @@ MAX_NAME_LENGTH = 100
 
 # C0 and C1 controls, DEL and the Unicode line/paragraph separators: any of them in a
 # header value could end the header (header injection) or break the header block.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_CONTROL_CHARACTERS = CONTROL_CHARACTERS
 _MIME_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _MESSAGE_POLICY = email.policy.default
@@ -766,7 +766,7 @@ def standalone_html(payload: str) -> str:
             )
     language = str(message.get("Content-Language") or "fr").strip()
     language = language if _LANGUAGE_TAG.match(language) else "fr"
-    direction = "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+    direction = "rtl" if is_rtl(language) else "ltr"
     title = html.escape(str(message.get("Subject") or ""))
     return (
         f'<!DOCTYPE html>\n<html lang="{language}" dir="{direction}">\n<head>\n'

@@ -26,7 +26,7 @@ from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
-from suivi.model import Problem
+from suivi.model import Problem, records
 from suivi.schema import FLAG_ORDER
 
 DEFAULT_SQLITE_PATH: Final = Path("data/suivi.db")
@@ -139,8 +139,11 @@ data_problems = sa.Table(
     sa.Column("tab", sa.Text, nullable=False),
     sa.Column("cell", sa.Text, nullable=False),
     sa.Column("value", sa.Text, nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),  # English msgid, translated when shown
     sa.Column("blocking", sa.Boolean, nullable=False),
+    sa.Column("params", sa.Text, nullable=False, server_default="{}"),  # the message's, as JSON
+    sa.Column("header", sa.Text, nullable=False, server_default=""),  # the column as written
+    sa.Column("row_id", sa.Text, nullable=False, server_default=""),
     sa.Index(None, "run_id", "project"),
 )
 
@@ -357,6 +360,9 @@ class Store:
                 "value": str(problem.value),
                 "message": str(problem.message),
                 "blocking": bool(problem.blocking),
+                "params": json.dumps(dict(problem.params), ensure_ascii=False, default=str),
+                "header": str(problem.column),
+                "row_id": str(problem.row_id),
             }
             for problem in problems
         ]
@@ -423,6 +429,9 @@ class Store:
                     value=row["value"],
                     message=row["message"],
                     blocking=bool(row["blocking"]),
+                    params=json.loads(row["params"] or "{}"),
+                    column=row["header"],
+                    row_id=row["row_id"],
                 )
                 for row in problem_rows
             ]
@@ -749,8 +758,7 @@ def _dates(values: pd.Series) -> pd.Series:
 
 def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values, every missing value None."""
-    plain = rows.astype(object)
-    return plain.where(rows.notna(), None).to_dict("records")
+    return records(rows)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils import quote_sheetname
 
+from suivi.adapters.files import save_workbook
 from suivi.adapters.source import SourceError
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
@@ -58,15 +57,7 @@ class Workbook:
                 sheet.append([_as_literal(value) for value in row])
             _force_text(sheet)
             _link_cells(sheet)
-        self.output.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.output.parent, suffix=".xlsx")
-        os.close(handle)
-        try:
-            book.save(temporary)
-            os.replace(temporary, self.output)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        save_workbook(book, self.output)
 
     def cell_url(self, tab: str, cell: str) -> str | None:
         """An in-workbook link (`#'Tab'!B5`), which Excel and LibreOffice follow."""

@@ -8,7 +8,6 @@ to `command_import`; each handler returns the exit code.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import jinja2
 
 from suivi.adapters.sheets import SourceError
 from suivi.adapters.store import Store, StoreError, open_store
+from suivi.cli.common import iso_date
 from suivi.settings import Config, Env, config_path, load_config
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -40,10 +40,10 @@ def add_report_commands(subparsers: Any) -> None:
         "since the last committee, timeline, decisions, deliverables, indicators.",
     )
     committee.add_argument(
-        "--date", type=_iso_date, help="the meeting's date (default: the next one in « Comités »)"
+        "--date", type=iso_date, help="the meeting's date (default: the next one in « Comités »)"
     )
     committee.add_argument(
-        "--as-of", type=_iso_date, help="the day the pack describes (default: today)"
+        "--as-of", type=iso_date, help="the day the pack describes (default: today)"
     )
     committee.add_argument(
         "--out",
@@ -64,9 +64,7 @@ def add_report_commands(subparsers: Any) -> None:
         type=Path,
         help=f"the workbook to write (default: {DEFAULT_PACK_DIR}/iptt-YYYY-MM-DD.xlsx)",
     )
-    iptt.add_argument(
-        "--as-of", type=_iso_date, help="the day the table describes (default: today)"
-    )
+    iptt.add_argument("--as-of", type=iso_date, help="the day the table describes (default: today)")
     _add_config(iptt)
     iptt.set_defaults(handler=report_iptt)
 
@@ -232,14 +230,6 @@ def _store_or_none(env: Env) -> Store | None:
     except StoreError as error:
         print(f"suivi: {error}; the pack compares with the sheet's dates only", file=sys.stderr)
         return None
-
-
-def _iso_date(text: str) -> dt.date:
-    """YYYY-MM-DD."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _project_code(text: str) -> str:

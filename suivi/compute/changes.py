@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from suivi.compute.columns import number_array as _numbers
+from suivi.compute.columns import texts as _texts
 from suivi.schema import DeliverableStatus, Flag, Status
 
 KEYS = ["project", "kind", "id"]
@@ -128,18 +130,3 @@ def _late_positions(previous: pd.DataFrame) -> np.ndarray:
 def _key_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The merge keys as strings on both sides, so 12 and "12" meet."""
     return pd.DataFrame({key: _texts(frame, key).to_numpy() for key in KEYS})
-
-
-def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A column as strings ("" where missing or absent)."""
-    if column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype="str")
-    values = frame[column]
-    return values.where(values.notna(), "").astype("str")
-
-
-def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A column as floats (NaN where missing, unreadable or absent)."""
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from suivi.compute.columns import dates as _dates
+from suivi.compute.columns import numbers as _numbers
+from suivi.compute.columns import texts as _texts
 from suivi.compute.indicators import ACHIEVED, BEHIND, NO_DATA, ON_TRACK, indicator_history
 from suivi.schema import AGGREGATION_LABELS, DIRECTION_LABELS, Status, normalise_label
 
@@ -276,26 +279,3 @@ def _canonical(labels: pd.Series, codes: Mapping[str, str]) -> pd.Series:
     """Labels folded and mapped to their canonical code (codes map to themselves)."""
     folded = {label: normalise_label(label) for label in labels.unique()}
     return labels.map({label: codes.get(fold, fold) for label, fold in folded.items()})
-
-
-def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A column as strings ("" where missing or absent)."""
-    if column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype="str")
-    values = frame[column]
-    return values.where(values.notna(), "").astype("str")
-
-
-def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A column as floats (NaN where missing, unreadable or absent)."""
-    if column not in frame.columns:
-        return pd.Series(np.nan, index=frame.index, dtype="float64")
-    return pd.to_numeric(frame[column], errors="coerce").astype("float64")
-
-
-def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A column as midnight timestamps (NaT where missing or absent)."""
-    if column not in frame.columns:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    dates = pd.to_datetime(frame[column], errors="coerce")
-    return dates.dt.normalize().astype("datetime64[ns]")

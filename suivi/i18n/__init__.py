@@ -26,7 +26,7 @@ LANGUAGES: tuple[Language, ...] = ("fr", "ar", "en")
 DEFAULT_LANGUAGE: Language = "fr"
 # Babel locales: Moroccan Arabic month names (دجنبر), day-first English.
 LOCALES: dict[str, str] = {"fr": "fr_FR", "ar": "ar_MA", "en": "en_GB"}
-RTL_LANGUAGES = frozenset({"ar"})
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb"})
 MISSING = "—"
 
 # The key-based names the templates (`t('key')`) and the code (`translate(key, …)`) use, each
@@ -313,8 +313,8 @@ def label(code: object, language: str) -> str:
 
 
 def is_rtl(language: str) -> bool:
-    """True for right-to-left languages."""
-    return language in RTL_LANGUAGES
+    """True for right-to-left languages (`ar`, `ar-MA`…)."""
+    return language.split("-")[0].split("_")[0].lower() in RTL_LANGUAGES
 
 
 def locale_of(language: str) -> str:
@@ -351,7 +351,7 @@ def format_day(value: object, language: str, style: Literal["full", "short"] = "
 
 def format_fraction(value: object, language: str) -> str:
     """A fraction as a whole percentage (0.456 → `46 %`); — when missing."""
-    number = _as_float(value)
+    number = as_float(value)
     if number is None:
         return MISSING
     return str(format_percent(number, locale=locale_of(language)))
@@ -359,13 +359,13 @@ def format_fraction(value: object, language: str) -> str:
 
 def format_number(value: object, language: str) -> str:
     """A number with the locale's separators, at most two decimals; — when missing."""
-    number = _as_float(value)
+    number = as_float(value)
     if number is None:
         return MISSING
     return str(format_decimal(round(number, 2), format="#,##0.##", locale=locale_of(language)))
 
 
-def _as_float(value: object) -> float | None:
+def as_float(value: object) -> float | None:
     """A finite float, or None."""
     if value is None or isinstance(value, bool):
         return None

@@ -8,9 +8,7 @@ percentages as real percentage cells, and for every value the sheet cells it cam
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +21,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from suivi.adapters.files import save_workbook
 from suivi.compute.forecast import aggregation_codes
-from suivi.i18n import format_day, label, language_or_default, translate
+from suivi.i18n import format_day, is_rtl, label, language_or_default, translate
 from suivi.model import RawTabs
 from suivi.schema import TAB_HEADERS, Tab
 from suivi.sheet.clean import find_header, match_tabs
@@ -181,16 +180,7 @@ def write_iptt(projects: Sequence[IpttProject], path: Path, as_of: dt.date) -> P
         _write_sheet(book.create_sheet(_sheet_title(project.code)), project, table, quarters, as_of)
     if not projects:
         book.create_sheet("IPTT")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".xlsx")
-    os.close(handle)
-    try:
-        book.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    return save_workbook(book, path)
 
 
 def header_labels(quarters: pd.PeriodIndex, language: str) -> list[str]:
@@ -296,7 +286,7 @@ def _write_sheet(
 ) -> None:
     """Title, date, styled header, one row per indicator, note; frozen panes and widths."""
     language = language_or_default(project.language)
-    sheet.sheet_view.rightToLeft = language == "ar"
+    sheet.sheet_view.rightToLeft = is_rtl(language)
     sheet["A1"] = f"{iptt_words('title', language)} – {project.name} ({project.code})"
     sheet["A1"].font = TITLE_FONT
     sheet["A2"] = translate("as_of", language, date=format_day(as_of, language, "full"))

@@ -10,6 +10,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from suivi.compute.columns import number_array as _fractions
+from suivi.compute.columns import texts as _texts
 from suivi.i18n import format_fraction, label, translate
 
 WIDTH_INCHES = 6.0
@@ -56,7 +58,7 @@ def achievement_chart(indicators: pd.DataFrame, language: str) -> bytes:
     if shown.empty:
         axes.text(0.5, 0.5, translate("chart.none", language), ha="center", va="center")
         axes.set_axis_off()
-        return _png(figure)
+        return figure_png(figure)
 
     for status in sorted(set(statuses)):  # one call per status: a handful at most
         chosen = (statuses == status).to_numpy()
@@ -100,33 +102,16 @@ def achievement_chart(indicators: pd.DataFrame, language: str) -> bytes:
     axes.spines[["top", "right"]].set_visible(False)
     if marked.any():
         axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    return _png(figure)
+    return figure_png(figure)
 
 
-def _png(figure: Figure) -> bytes:
+def figure_png(figure: Figure, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
     """The figure as a palette PNG at its own size (no tight box: the width must stay 600 px)."""
     drawn = io.BytesIO()
-    figure.savefig(drawn, format="png", dpi=DPI, metadata={"Software": None})
+    figure.savefig(drawn, format="png", dpi=dpi, metadata={"Software": None})
     # A flat chart needs few colours: a palette makes the image about 4 times smaller.
     with Image.open(drawn) as image:
-        palette = image.convert("RGB").quantize(
-            colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT
-        )
+        palette = image.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
     smaller = io.BytesIO()
     palette.save(smaller, format="PNG", optimize=True)
     return smaller.getvalue()
-
-
-def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A column as strings ("" where missing or absent)."""
-    if column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype="str")
-    values = frame[column]
-    return values.where(values.notna(), "").astype("str")
-
-
-def _fractions(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A column as floats (NaN where missing or absent)."""
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

@@ -17,7 +17,7 @@ import pandas as pd
 from suivi.compute.calendar import Calendar
 from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
-from suivi.model import ProjectTables
+from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
 
@@ -53,7 +53,6 @@ INDICATOR_COLUMNS = [
 COMMITTEE_COLUMNS = ["date", "time", "body", "place", "agenda", "participants"]
 # Plain ASCII addresses only: the transport cannot send SMTPUTF8, and `|` would split keys.
 EMAIL_PATTERN = r"[A-Za-z0-9.!#$%&'*+/=?^_`{}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 Recipient = tuple[str, str]  # (display name, address)
 
@@ -773,13 +772,7 @@ def _conform(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts: dates as `datetime.date`, missing values as None."""
-    dates = {
-        str(name): rows[name].dt.date
-        for name in rows.columns  # a loop over columns, not rows
-        if pd.api.types.is_datetime64_any_dtype(rows[name])
-    }
-    plain = rows.assign(**dates).astype(object)
-    return plain.where(rows.notna(), None).to_dict("records")
+    return records(rows, as_dates=True)
 
 
 def _addresses(values: pd.Series) -> pd.Series:

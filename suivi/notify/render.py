@@ -26,12 +26,12 @@ from suivi.i18n import (
     translate,
 )
 from suivi.i18n.catalogs import install_in_templates
-from suivi.model import Email
+from suivi.model import CONTROL_CHARACTERS, Email
 from suivi.notify.charts import achievement_chart
 from suivi.notify.messages import Message, MessageKind
 
 # Every header value: no control characters, no Unicode line or paragraph separators.
-HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+HEADER_UNSAFE = CONTROL_CHARACTERS
 MAX_SUBJECT_CHARS = 200
 MAX_CELL_CHARS = 90  # longer names are cut in tables; the sheet has them whole
 # A link from a cell: https only, and nothing that could leave the attribute.
