@@ -43,7 +43,7 @@ from suivi.i18n import (
     translate,
 )
 from suivi.i18n import as_float as _float
-from suivi.model import Email
+from suivi.model import Email, records
 from suivi.notify.charts import figure_png as chart_png
 from suivi.notify.messages import PACK_HORIZON_DAYS, Message, MessageKind, ProjectView
 from suivi.notify.render import template_environment
@@ -901,12 +901,8 @@ def _section(rows: pd.DataFrame) -> dict[str, Any]:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain values: dates as `date`, missing values as None."""
-    plain = frame.copy()
-    for column in plain.columns:
-        if pd.api.types.is_datetime64_any_dtype(plain[column].dtype):
-            plain[column] = plain[column].dt.date.astype(object)
-    records = plain.astype(object).where(plain.notna(), None).to_dict("records")
-    return [{str(key): _plain(value) for key, value in record.items()} for record in records]
+    rows = records(frame, as_dates=True)
+    return [{str(key): _plain(value) for key, value in record.items()} for record in rows]
 
 
 def _plain(value: Any) -> Any:
