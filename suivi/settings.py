@@ -46,6 +46,13 @@ class Env(BaseSettings):
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout: float = 30.0
     mail_from: str | None = None
+    # SMTP login by OAuth2 (XOAUTH2) instead of a password: Google, Microsoft 365.
+    smtp_auth: Literal["password", "xoauth2"] = "password"
+    smtp_oauth_token_url: str | None = None
+    smtp_oauth_client_id: str | None = None
+    smtp_oauth_client_secret: SecretStr | None = None
+    smtp_oauth_refresh_token: SecretStr | None = None
+    smtp_oauth_scope: str | None = None
     outbox_dir: Path = Path("outbox")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import numbers
 import random
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import google.auth.credentials
 import google.auth.exceptions
 import gspread
 import numpy as np
@@ -21,15 +21,14 @@ import pandas as pd
 import requests
 import requests.adapters
 from google.auth.transport.requests import AuthorizedSession, Request
-from google.oauth2 import service_account
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
+from suivi.adapters.google_auth import GoogleIdentity, load_identity
 from suivi.adapters.source import SourceError
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.settings import Env
 
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 # Hosts gspread calls; an endpoint override sends both to the same base URL.
 GOOGLE_API_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
 # After each token, google-auth looks up the account's "regional access boundary" on Google's
@@ -52,7 +51,6 @@ READ_OPTIONS: dict[str, str] = {
 # An owned tab is created with the grid a person would get, so it rarely needs growing.
 NEW_TAB_ROWS = 1000
 NEW_TAB_COLUMNS = 26
-SHARE_HINT = "share the spreadsheet with the service account {email} (Editor for write-back)"
 
 T = TypeVar("T")
 
@@ -79,7 +77,7 @@ class GoogleSheets:
         self,
         key: str,
         *,
-        credentials: Mapping[str, Any] | Path | str,
+        credentials: Mapping[str, Any] | Path | str | None,
         endpoint: str | None = None,
         timeout: float = 30,
         retries: int = 4,
@@ -96,8 +94,10 @@ class GoogleSheets:
         self._backoff_cap = backoff_cap
         self._sleep = sleep
         self._random = random.Random()
-        self._credentials, token_uri = _load_credentials(key, credentials)
-        session = _authorized_session(self._credentials, token_uri, endpoint)
+        self.identity = _load_identity(key, credentials)
+        self._credentials = self.identity.credentials
+        session = _authorized_session(self._credentials, self.identity.token_uri, endpoint)
+        self._session = session
         client = gspread.Client(
             auth=self._credentials, session=session, http_client=gspread.HTTPClient
         )
@@ -108,8 +108,8 @@ class GoogleSheets:
 
     @property
     def service_account_email(self) -> str:
-        """The e-mail the spreadsheet must be shared with."""
-        return str(self._credentials.service_account_email)
+        """The e-mail the spreadsheet must be shared with (or who the credentials are)."""
+        return self.identity.email or self.identity.who()
 
     def describe(self) -> str:
         """The spreadsheet's title and key (the key alone before the first read)."""
@@ -334,7 +334,7 @@ class GoogleSheets:
             status = error.response.status_code
             detail = str(error.error.get("message", "")).strip()
             if status == 403:
-                hint = SHARE_HINT.format(email=self.service_account_email)
+                hint = self.identity.share_hint()
                 return SourceError(f"{name}: permission denied to {action}: {hint}")
             if status == 404:
                 return SourceError(
@@ -342,8 +342,8 @@ class GoogleSheets:
                 )
             if status == 401:
                 return SourceError(
-                    f"{name}: Google refused the access token of {self.service_account_email}:"
-                    " check the service-account key (SUIVI_GOOGLE_CREDENTIALS)"
+                    f"{name}: Google refused the access token of {self.identity.who()}:"
+                    f" {_check_hint(self.identity.kind)}"
                 )
             if status in (408, 429) or status >= 500:
                 return SourceError(
@@ -355,8 +355,8 @@ class GoogleSheets:
         if isinstance(error, google.auth.exceptions.RefreshError):
             reason = error.args[0] if error.args else error
             return SourceError(
-                f"{name}: no access token for {self.service_account_email} ({reason}):"
-                " check the service-account key (SUIVI_GOOGLE_CREDENTIALS)",
+                f"{name}: no access token for {self.identity.who()} ({reason}):"
+                f" {_check_hint(self.identity.kind)}",
                 transient=bool(getattr(error, "retryable", False)),
             )
         if isinstance(
@@ -383,11 +383,6 @@ def open_google_sheet(
     credentials: Mapping[str, Any] | Path | None = (
         credentials_info if credentials_info is not None else env.google_credentials
     )
-    if credentials is None:
-        raise SourceError(
-            f"Google Sheet {key}: no service-account key: set SUIVI_GOOGLE_CREDENTIALS to the path"
-            " of the service account's JSON key, and share the spreadsheet with its e-mail"
-        )
     return GoogleSheets(key, credentials=credentials, endpoint=env.sheets_endpoint)
 
 
@@ -414,44 +409,25 @@ class _RedirectAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, stream, timeout, verify, cert, proxies)
 
 
-def _load_credentials(
-    key: str, credentials: Mapping[str, Any] | Path | str
-) -> tuple[service_account.Credentials, str]:
-    """Service-account credentials from a key file or its parsed JSON, and their token URL."""
-    if isinstance(credentials, Mapping):
-        origin = "the service-account key"
-        info: Any = dict(credentials)
-    else:
-        path = Path(credentials)
-        origin = f"the service-account key {path}"
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SourceError(
-                f"Google Sheet {key}: {origin} not found: check SUIVI_GOOGLE_CREDENTIALS"
-            ) from None
-        except (OSError, ValueError) as error:
-            raise SourceError(
-                f"Google Sheet {key}: {origin} cannot be read ({type(error).__name__}):"
-                " check SUIVI_GOOGLE_CREDENTIALS"
-            ) from None
-    if not isinstance(info, dict) or info.get("type") != "service_account":
-        kind = info.get("type") if isinstance(info, dict) else type(info).__name__
-        raise SourceError(
-            f"Google Sheet {key}: {origin} is not a service-account key (type {kind!r}):"
-            " download a JSON key of a service account from Google Cloud"
-        )
+def _load_identity(key: str, credentials: Mapping[str, Any] | Path | str | None) -> GoogleIdentity:
+    """Credentials of any kind (None: Application Default Credentials), errors naming the sheet."""
     try:
-        loaded = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
-    except (ValueError, TypeError) as error:  # missing fields, unreadable private key
-        raise SourceError(
-            f"Google Sheet {key}: {origin} cannot be used ({error}): check the service-account key"
-        ) from None
-    return loaded, str(info.get("token_uri", ""))
+        return load_identity(credentials)
+    except SourceError as error:
+        raise SourceError(f"Google Sheet {key}: {error}") from None
+
+
+def _check_hint(kind: str) -> str:
+    """What to check when Google refuses the credentials themselves."""
+    if kind == "service_account":
+        return "check the service-account key (SUIVI_GOOGLE_CREDENTIALS)"
+    if kind == "authorized_user":
+        return "run `suivi auth google` again (the permission may have been withdrawn)"
+    return "check the credentials file (SUIVI_GOOGLE_CREDENTIALS)"
 
 
 def _authorized_session(
-    credentials: service_account.Credentials, token_uri: str, endpoint: str | None
+    credentials: google.auth.credentials.Credentials, token_uri: str, endpoint: str | None
 ) -> AuthorizedSession:
     """A session that signs every call, optionally sending the API calls to `endpoint`."""
     token_session = requests.Session()

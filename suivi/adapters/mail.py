@@ -47,6 +47,12 @@ from typing import Any, Protocol, Self
 import yagmail
 from email_validator import EmailNotValidError, validate_email
 
+from suivi.adapters.mail_oauth import (
+    fetch_access_token,
+    oauth_login_of,
+    oauth_settings_problem,
+    xoauth2_login,
+)
 from suivi.i18n import is_rtl
 from suivi.model import CONTROL_CHARACTERS, Email
 from suivi.settings import Env
@@ -425,9 +431,10 @@ class Smtp(_ClosedOnExit):
         # Reported by send_all like any other configuration failure, never raised here.
         self._settings_problem = (
             "SUIVI_SMTP_USER is set but SUIVI_SMTP_PASSWORD is not"
-            if env.smtp_user and env.smtp_password is None
-            else None
+            if env.smtp_user and env.smtp_password is None and env.smtp_auth != "xoauth2"
+            else oauth_settings_problem(env)
         )
+        self._oauth = oauth_login_of(env)
         self.host = env.smtp_host
         self.security = env.smtp_security
         self.port = env.smtp_port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
@@ -586,7 +593,10 @@ class Smtp(_ClosedOnExit):
             self._client.login()  # connect, EHLO, STARTTLS, EHLO; never AUTH (skip_login)
             self.connections += 1
             self._connected = True
-            if self.user and self._password is not None:
+            if self._oauth is not None:
+                token = fetch_access_token(self._oauth, self._client.smtp.timeout or 30.0)
+                xoauth2_login(self._client.smtp, self.user or "", token)
+            elif self.user and self._password is not None:
                 self._client.smtp.login(self.user, self._password.get_secret_value())
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as error:
             return self._config_failure(error)

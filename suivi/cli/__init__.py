@@ -27,6 +27,9 @@ COMMANDS = {
     "preview": "suivi.cli.serve:command_preview",
     "report": "suivi.cli.reports:command_report",
     "import": "suivi.cli.reports:command_import",
+    "init": "suivi.cli.init:command_init",
+    "sheet": "suivi.cli.sheet:command_sheet",
+    "auth": "suivi.cli.auth:command_auth",
 }
 
 
@@ -62,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = add("check", "read the sheets and print every data problem; exit 1 if a row is blocked")
     check.add_argument("--format", choices=["table", "json"], default="table")
+    check.add_argument("--mail", action="store_true", help="send one test e-mail and explain any failure")
+    check.add_argument("--to", help="address of the test e-mail (default: the officer)")
 
     status = add("status", "print the computed state of every activity, deliverable and indicator")
     status.add_argument("--as-of", type=iso_date)
@@ -78,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_import_commands(commands)
+    from suivi.cli.auth import add_auth_commands
+    from suivi.cli.init import add_init_command
+    from suivi.cli.sheet import add_sheet_commands
+
+    add_init_command(commands)
+    add_sheet_commands(commands)
+    add_auth_commands(commands)
     return parser
 
 

@@ -16,9 +16,16 @@ def command_check(args: argparse.Namespace) -> int:
     from suivi.model import Problem, problems_frame
     from suivi.sheet.clean import clean_project
 
+    if getattr(args, "mail", False):
+        from suivi.cli.readiness import command_check_mail
+
+        return command_check_mail(args)
+    from suivi.cli.readiness import describe, readiness_problems
+
     config, env = load_config(config_path_of(args)), Env()
     problems: list[Problem] = []
     unreadable = False
+    unreadable_codes: set[str] = set()
     for project in config.projects:
         try:
             tabs = read_project(project, config, env)
@@ -27,15 +34,25 @@ def command_check(args: argparse.Namespace) -> int:
                 Problem(project.code, "", "", project.source, str(error), blocking=True)
             )
             unreadable = True
+            unreadable_codes.add(project.code)
             continue
         problems.extend(clean_project(project.code, tabs, rules=list(config.indicators)).problems)
+    # Edit rights, the store, the mail settings: what the run will need besides the data.
+    readable = [project for project in config.projects if project.code not in unreadable_codes]
+    readiness = readiness_problems(config, env, readable)
     languages = {project.code: config.language_of(project) for project in config.projects}
     if args.format == "json":
-        shown = [p.as_dict(languages.get(p.project, config.language)) for p in problems]
+        shown = [
+            p.as_dict(languages.get(p.project, config.language)) for p in [*problems, *readiness]
+        ]
         print(json.dumps(shown, ensure_ascii=False, indent=2))
-    elif problems:
-        shown_frame = problems_frame(problems, languages, config.language)
-        print(shown_frame.to_string(index=False, max_colwidth=60))
     else:
-        print("no data problems")
-    return EXIT_PROBLEMS if unreadable or any(problem.blocking for problem in problems) else EXIT_OK
+        for problem in readiness:
+            print(describe(problem, languages.get(problem.project, config.language)))
+        if problems:
+            shown_frame = problems_frame(problems, languages, config.language)
+            print(shown_frame.to_string(index=False, max_colwidth=60))
+        else:
+            print("no data problems")
+    blocked = unreadable or any(problem.blocking for problem in [*problems, *readiness])
+    return EXIT_PROBLEMS if blocked else EXIT_OK

@@ -27,8 +27,10 @@ connection drops unanswered); `set_access(key, "reader" | "none")` and
 from __future__ import annotations
 
 import ast
+import base64
 import copy
 import datetime as dt
+import hashlib
 import itertools
 import json
 import re
@@ -42,7 +44,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 import google.auth.exceptions
 import openpyxl
@@ -401,6 +403,8 @@ class FakeTab:
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (excl.)
     hidden: bool = False
+    frozen_rows: int = 0
+    layout: TabLayout = field(default_factory=lambda: TabLayout())
 
     def properties(self, index: int) -> dict[str, Any]:
         """SheetProperties as the API returns them."""
@@ -413,6 +417,8 @@ class FakeTab:
         }
         if self.hidden:
             properties["hidden"] = True
+        if self.frozen_rows:
+            properties["gridProperties"]["frozenRowCount"] = self.frozen_rows
         return properties
 
     def resize(self, rows: int, columns: int) -> None:
@@ -434,6 +440,7 @@ class FakeSpreadsheet:
     tabs: list[FakeTab] = field(default_factory=list)
     access: Access = "writer"
     deleted: bool = False
+    shared_with: dict[str, str] = field(default_factory=dict)  # e-mail → Drive role
 
     def tab(self, title: str) -> FakeTab | None:
         """The tab of that title (exact, else ignoring case as Sheets does)."""
@@ -584,7 +591,271 @@ class _Grant:
     scopes: frozenset[str]
 
 
-class FakeSheetsApi:
+# ---------------------------------------------------------------------------------------
+# Every Google grant, the consent page, Drive and the layout requests of `suivi sheet create`
+
+REFRESH_TOKEN_GRANT = "refresh_token"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
+CLIENT_CREDENTIALS_GRANT = "client_credentials"
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+AUTHORIZE_PATH = "/o/oauth2/auth"
+DRIVE_SCOPES = {
+    "https://www.googleapis.com/auth/drive",
+    "https://www.googleapis.com/auth/drive.file",
+}
+IDENTITY_AND_DRIVE_KINDS = frozenset({"create", "drive.get", "drive.share", "drive.about"})
+DRIVE_FILE = re.compile(r"/drive/v3/files/([A-Za-z0-9_-]+)(/permissions)?")
+LAYOUT_REQUESTS = frozenset({"setDataValidation", "repeatCell", "addProtectedRange"})
+VALIDATION_TYPES = frozenset(
+    {"ONE_OF_LIST", "DATE_IS_VALID", "NUMBER_BETWEEN", "NUMBER_GREATER_THAN_EQ", "TEXT_IS_EMAIL"}
+)
+
+
+@dataclass
+class TabLayout:
+    """What `suivi sheet create`/`prepare` set on a tab besides values."""
+
+    validations: dict[tuple[int, int, int, int], dict[str, Any]] = field(default_factory=dict)
+    number_formats: dict[tuple[int, int, int, int], dict[str, Any]] = field(default_factory=dict)
+    protected: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """An OAuth client (a desktop app's client ID and secret) and the account that consents."""
+
+    client_id: str
+    client_secret: str
+    consenting_email: str
+
+
+class IdentityAndDrive:
+    """Token grants besides the JWT bearer, Google's consent redirect, Drive files and sharing."""
+
+    _lock: threading.RLock
+    _tokens: dict[str, _Grant]
+    spreadsheets: dict[str, FakeSpreadsheet]
+
+    @property
+    def _identity(self) -> dict[str, Any]:
+        """Users' refresh tokens, workload subject tokens, clients and pending codes."""
+        return self.__dict__.setdefault(
+            "_identity_state", {"users": {}, "workloads": {}, "clients": {}, "codes": {}}
+        )
+
+    @property
+    def authorize_url(self) -> str:
+        """Google's consent page stand-in (auth_uri of an OAuth client file)."""
+        return f"{self.url}{AUTHORIZE_PATH}"  # type: ignore[attr-defined]
+
+    def register_user(
+        self, email: str, *, client_id: str, client_secret: str, refresh_token: str
+    ) -> None:
+        """A person's stored refresh token (an `authorized_user` file) for this client."""
+        with self._lock:
+            self._identity["users"][refresh_token] = (client_id, client_secret, email)
+
+    def register_client(self, client: OAuthClient) -> None:
+        """An OAuth client whose consent page signs in `client.consenting_email`."""
+        with self._lock:
+            self._identity["clients"][client.client_id] = client
+
+    def register_workload(self, subject_token: str, principal: str) -> None:
+        """A workload identity: the STS exchanges this subject token for an access token."""
+        with self._lock:
+            self._identity["workloads"][subject_token] = principal
+
+    def token_owner(self, token: str) -> str | None:
+        """Who a bearer token was issued to (None: unknown or expired)."""
+        with self._lock:
+            grant = self._tokens.get(token)
+            return grant.email if grant else None
+
+    def _issue(self, email: str, scopes: str) -> dict[str, Any]:
+        token = "ya29.fake-" + secrets.token_urlsafe(24)
+        self._tokens[token] = _Grant(email, frozenset(scopes.split()))
+        answer = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+        return answer | ({"scope": scopes} if scopes else {})
+
+    def _other_grant(self, form: dict[str, list[str]]) -> dict[str, Any]:
+        """Refresh token, authorization code, client credentials and token exchange."""
+
+        def one(name: str) -> str:
+            return form.get(name, [""])[0]
+
+        def refuse(error: str, description: str) -> ApiError:
+            return ApiError(400, {"error": error, "error_description": description})
+
+        grant_type, scopes = one("grant_type"), one("scope")
+        state = self._identity
+        if grant_type == REFRESH_TOKEN_GRANT:
+            user = state["users"].get(one("refresh_token"))
+            if user is None or user[:2] != (one("client_id"), one("client_secret")):
+                raise refuse("invalid_grant", "Token has been expired or revoked.")
+            return self._issue(user[2], scopes or " ".join(sorted(READ_SCOPES | DRIVE_SCOPES)))
+        if grant_type == AUTHORIZATION_CODE_GRANT:
+            pending = state["codes"].pop(one("code"), None)
+            if pending is None or pending["client_id"] != one("client_id"):
+                raise refuse("invalid_grant", "Malformed auth code.")
+            client = state["clients"][pending["client_id"]]
+            if one("client_secret") != client.client_secret:
+                raise refuse("invalid_client", "The OAuth client was not found.")
+            if one("redirect_uri") != pending["redirect_uri"]:
+                raise refuse("redirect_uri_mismatch", "Bad Request")
+            challenge = (
+                base64.urlsafe_b64encode(hashlib.sha256(one("code_verifier").encode()).digest())
+                .decode()
+                .rstrip("=")
+            )
+            if pending["challenge"] and challenge != pending["challenge"]:
+                raise refuse("invalid_grant", "Invalid code verifier.")
+            refresh = "1//fake-" + secrets.token_urlsafe(24)
+            state["users"][refresh] = (client.client_id, client.client_secret, client.consenting_email)
+            return self._issue(client.consenting_email, pending["scope"]) | {"refresh_token": refresh}
+        if grant_type == CLIENT_CREDENTIALS_GRANT:
+            client = state["clients"].get(one("client_id"))
+            if client is None or client.client_secret != one("client_secret"):
+                raise refuse("invalid_client", "AADSTS7000215: Invalid client secret provided.")
+            return self._issue(client.consenting_email, scopes)
+        if grant_type == TOKEN_EXCHANGE_GRANT:
+            principal = state["workloads"].get(one("subject_token"))
+            if principal is None or not one("audience"):
+                raise refuse("invalid_grant", "The subject token is invalid.")
+            return self._issue(principal, scopes) | {"issued_token_type": ACCESS_TOKEN_TYPE}
+        raise refuse("unsupported_grant_type", f"Invalid grant_type: {grant_type}")
+
+    def _authorize(self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> None:
+        """The consent page: the account has already said yes; back to the app with a code."""
+        first = {name: values[0] for name, values in query.items()}
+        with self._lock:
+            client = self._identity["clients"].get(first.get("client_id", ""))
+            redirect = first.get("redirect_uri", "")
+            if client is None or not redirect.startswith(("http://localhost", "http://127.0.0.1")):
+                _send(handler, 400, "Error 400: invalid_request")
+                return
+            code = "4/fake-" + secrets.token_urlsafe(16)
+            self._identity["codes"][code] = {
+                "client_id": client.client_id,
+                "redirect_uri": redirect,
+                "challenge": first.get("code_challenge", ""),
+                "scope": first.get("scope", ""),
+            }
+        target = f"{redirect}?{urlencode({'state': first.get('state', ''), 'code': code, 'scope': first.get('scope', '')})}"
+        handler.send_response(302)
+        handler.send_header("Location", target)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def _identity_and_drive_api(
+        self,
+        kind: str,
+        key: str | None,
+        query: dict[str, list[str]],
+        body: Any,
+        grant: _Grant,
+    ) -> dict[str, Any]:
+        """spreadsheets.create, Drive files.get (capabilities) and permissions.create."""
+        if kind == "create":
+            if WRITE_SCOPE not in grant.scopes:
+                raise ApiError(403, INSUFFICIENT_SCOPES)
+            return self._create(body or {})
+        if not grant.scopes & DRIVE_SCOPES:
+            raise ApiError(403, INSUFFICIENT_SCOPES)
+        if kind == "drive.about":
+            return {"user": {"emailAddress": grant.email}}
+        spreadsheet = self.spreadsheets.get(key or "")
+        if spreadsheet is None or spreadsheet.deleted or spreadsheet.access == "none":
+            raise ApiError(404, google_error(404, f"File not found: {key}.", "NOT_FOUND"))
+        if kind == "drive.get":
+            file = {
+                "kind": "drive#file",
+                "id": spreadsheet.key,
+                "name": spreadsheet.title,
+                "mimeType": "application/vnd.google-apps.spreadsheet",
+                "capabilities": {
+                    "canEdit": spreadsheet.access == "writer",
+                    "canShare": spreadsheet.access == "writer",
+                },
+            }
+            return select_fields(file, parse_fields(_first(query, "fields", "kind,id,name,mimeType")))
+        if spreadsheet.access != "writer":
+            raise ApiError(403, google_error(403, "The user does not have sufficient permissions for this file.", "PERMISSION_DENIED"))
+        request = body or {}
+        if request.get("type") != "user" or "@" not in str(request.get("emailAddress", "")):
+            raise bad_request("The permission type field is required.")
+        spreadsheet.shared_with[str(request["emailAddress"]).lower()] = str(request.get("role"))
+        return {"kind": "drive#permission", "id": secrets.token_hex(8), "type": "user", "role": request.get("role")}
+
+    def _create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A new spreadsheet, with the tabs the request names (else one empty tab)."""
+        properties = body.get("properties", {})
+        key = "1fake" + secrets.token_urlsafe(30).replace("-", "x").replace("_", "y")
+        spreadsheet = FakeSpreadsheet(
+            key,
+            str(properties.get("title") or "Feuille de calcul sans titre"),
+            str(properties.get("locale") or "fr_FR"),
+            str(properties.get("timeZone") or "Africa/Casablanca"),
+        )
+        sheets = body.get("sheets") or [{"properties": {"title": "Feuille 1", "sheetId": 0}}]
+        for sheet in sheets:
+            tab = sheet.get("properties", {})
+            size = tab.get("gridProperties", {})
+            spreadsheet.tabs.append(
+                FakeTab(
+                    str(tab.get("title")),
+                    int(tab.get("sheetId", len(spreadsheet.tabs))),
+                    int(size.get("rowCount", 1000)),
+                    int(size.get("columnCount", 26)),
+                    frozen_rows=int(size.get("frozenRowCount", 0)),
+                )
+            )
+        self.spreadsheets[key] = spreadsheet
+        return spreadsheet.metadata()
+
+
+def identity_and_drive_route(method: str, raw_path: str) -> tuple[str, str | None, None] | None:
+    """Routes of spreadsheets.create and the Drive calls; None for every other path."""
+    if raw_path == "/v4/spreadsheets" and method == "POST":
+        return "create", None, None
+    if raw_path == "/drive/v3/about" and method == "GET":
+        return "drive.about", None, None
+    match = DRIVE_FILE.fullmatch(raw_path)
+    if match is None:
+        return None
+    if match[2] and method == "POST":
+        return "drive.share", match[1], None
+    return ("drive.get" if method == "GET" and not match[2] else "unknown"), match[1], None
+
+
+def layout_request(
+    spreadsheet: FakeSpreadsheet, name: str, spec: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """setDataValidation, repeatCell (number formats only) and addProtectedRange."""
+    if name == "addProtectedRange":
+        protected = dict(spec.get("protectedRange", {}))
+        tab, *_ = _grid_range(spreadsheet, protected.get("range", {}), where)
+        protected["protectedRangeId"] = len(tab.layout.protected) + 1
+        tab.layout.protected.append(protected)
+        return {"addProtectedRange": {"protectedRange": protected}}
+    tab, r0, c0, r1, c1 = _grid_range(spreadsheet, spec.get("range", {}), where)
+    if name == "setDataValidation":
+        rule = spec.get("rule")
+        condition_type = (rule or {}).get("condition", {}).get("type")
+        if rule is not None and condition_type not in VALIDATION_TYPES:
+            raise bad_request(f"{where}: Invalid ConditionType {condition_type}")
+        tab.layout.validations[(r0, c0, r1, c1)] = rule or {}
+        return {}
+    if spec.get("fields") != "userEnteredFormat.numberFormat":
+        raise bad_request(f"{where}: this fake only repeats userEnteredFormat.numberFormat")
+    number_format = spec.get("cell", {}).get("userEnteredFormat", {}).get("numberFormat", {})
+    if number_format.get("type") not in ("DATE", "PERCENT", "NUMBER", "TEXT"):
+        raise bad_request(f"{where}: Invalid number format type {number_format.get('type')}")
+    tab.layout.number_formats[(r0, c0, r1, c1)] = number_format
+    return {}
+
+
+class FakeSheetsApi(IdentityAndDrive):
     """Spreadsheets held in memory, served over real HTTP on 127.0.0.1."""
 
     def __init__(self) -> None:
@@ -767,6 +1038,9 @@ class FakeSheetsApi:
         query = parse_qs(query_string, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)
         payload = handler.rfile.read(length) if length else b""
+        if raw_path == AUTHORIZE_PATH:  # the consent page a browser opens: a redirect, not JSON
+            self._authorize(handler, query)
+            return
         kind, key, range_text = _route(method, raw_path)
         client: str | None = None
         body: Any = None
@@ -829,7 +1103,7 @@ class FakeSheetsApi:
             return ApiError(400, {"error": error, "error_description": description})
 
         if form.get("grant_type") != [JWT_BEARER]:
-            raise refuse("unsupported_grant_type", "Invalid grant_type: ")
+            return self._other_grant(form)
         assertion = form.get("assertion", [""])[0]
         try:
             claims = jwt.decode(assertion, verify=False)
@@ -867,6 +1141,8 @@ class FakeSheetsApi:
         body: Any,
         grant: _Grant,
     ) -> dict[str, Any]:
+        if kind in IDENTITY_AND_DRIVE_KINDS:
+            return self._identity_and_drive_api(kind, key, query, body, grant)
         writing = kind in WRITE_KINDS
         if not grant.scopes & (frozenset({WRITE_SCOPE}) if writing else READ_SCOPES):
             raise ApiError(403, INSUFFICIENT_SCOPES)
@@ -1014,6 +1290,8 @@ class FakeSheetsApi:
             return {}
         if name == "updateCells":
             return _update_cells(spreadsheet, spec, where)
+        if name in LAYOUT_REQUESTS:
+            return layout_request(spreadsheet, name, spec, where)
         sheet_id = spec.get("sheetId", spec.get("properties", {}).get("sheetId"))
         tab = spreadsheet.tab_by_id(int(sheet_id or 0))
         if name not in ("deleteSheet", "updateSheetProperties", "appendDimension"):
@@ -1038,6 +1316,8 @@ class FakeSheetsApi:
                 size = properties.get("gridProperties", {})
                 if path == "title":
                     tab.title = properties["title"]
+                elif path == "gridProperties.frozenRowCount":
+                    tab.frozen_rows = int(size.get("frozenRowCount", 0))
                 elif path == "hidden":
                     tab.hidden = bool(properties.get("hidden"))
                     if all(other.hidden for other in spreadsheet.tabs):
@@ -1104,6 +1384,9 @@ def _route(method: str, raw_path: str) -> tuple[str, str | None, str | None]:
     """(kind, spreadsheet key, still-encoded range) of a raw path; `:verb` suffixes are literal."""
     if raw_path == "/token":
         return ("token" if method == "POST" else "unknown"), None, None
+    extra = identity_and_drive_route(method, raw_path)
+    if extra is not None:
+        return extra
     match = ROUTE.fullmatch(raw_path)
     if not match:
         return "unknown", None, None

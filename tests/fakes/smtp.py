@@ -11,6 +11,7 @@ before the 250).
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import email
 import email.policy
@@ -19,7 +20,7 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -99,6 +100,8 @@ class _Recorder:
         self.drop_threshold: int | None = None
         self.drops_left = 0
         self.lost_replies_left = 0
+        self.rejected_senders: dict[str, str] = {}
+        self.xoauth2_check: Callable[[str, str], bool] | None = None
 
     def connected(self) -> tuple[int, bool]:
         """Count a new connection; whether it is one of those to drop."""
@@ -134,9 +137,33 @@ class _Recorder:
             assert server.transport is not None
             server.transport.close()  # no reply at all: the client sees a disconnect
             await asyncio.sleep(3600)  # cancelled by connection_lost, never replies
+        with self.lock:
+            refusal = self.rejected_senders.get(address.lower())
+        if refusal is not None:
+            return refusal
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        """SASL XOAUTH2 as Gmail and Microsoft 365 speak it: a 334 with a JSON error, then 535."""
+        if len(args) == 1:
+            answer = await server.challenge_auth("")
+            data = answer if isinstance(answer, bytes) else b""
+        else:
+            data = base64.b64decode(args[1].encode())
+        fields = dict(
+            part.split("=", 1) for part in data.decode(errors="replace").split("\x01") if "=" in part
+        )
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        check = self.xoauth2_check
+        if check is not None and check(user, token):
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        error = '{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}'
+        await server.challenge_auth(error)  # the client answers with an empty line
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
 
     async def handle_RCPT(
         self,
@@ -205,6 +232,7 @@ class FakeSmtpServer:
         auth_failure_reply: str | None = None,
         starttls: ssl.SSLContext | None = None,
         implicit_tls: ssl.SSLContext | None = None,
+        xoauth2: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.host = HOST
         self.port = free_port()
@@ -213,6 +241,12 @@ class FakeSmtpServer:
         if user is not None:
             options |= {
                 "authenticator": _Authenticator(user, password or "", auth_failure_reply),
+                "auth_require_tls": False,
+            }
+        if xoauth2 is not None:  # AUTH XOAUTH2: (user, access token) → accepted?
+            self.recorder.xoauth2_check = xoauth2
+            options |= {
+                "authenticator": _Authenticator(user or "", password or "\x00", auth_failure_reply),
                 "auth_require_tls": False,
             }
         if starttls is not None:
@@ -259,6 +293,11 @@ class FakeSmtpServer:
         with self.recorder.lock:
             self.recorder.data_failures_left = count
             self.recorder.data_failure_reply = reply
+
+    def reject_sender(self, address: str, reply: str = "550 5.7.1 Sender not allowed") -> None:
+        """Refuse `address` at MAIL FROM with `reply` (a mailbox that may not send as it)."""
+        with self.recorder.lock:
+            self.recorder.rejected_senders[address.lower()] = reply
 
     def drop_after(self, delivered: int, times: int = 1) -> None:
         """Close the socket at MAIL once `delivered` messages went through on a connection."""
