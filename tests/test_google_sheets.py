@@ -365,7 +365,8 @@ def test_a_missing_key_file_names_the_variable(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ("{not json", "cannot be read"),
-        ('{"type": "authorized_user", "client_id": "x"}', "is not a service-account key"),
+        ('{"type": "authorized_user", "client_id": "x"}', "cannot be used"),
+        ('{"type": "gdch_service_account"}', "is not Google credentials suivi knows"),
         ('{"type": "service_account", "client_email": "a@b.c"}', "check the service-account key"),
     ],
 )

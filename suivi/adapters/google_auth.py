@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,8 +124,10 @@ def _load(
         loaded = service_account.Credentials.from_service_account_info(info, scopes=scopes)
         return loaded, str(info.get("token_uri", "")), loaded.service_account_email
     if kind == "authorized_user":
-        user = user_credentials.Credentials.from_authorized_user_info(info, scopes=scopes)
-        return user, str(info.get("token_uri", "")), info.get("account") or None
+        user = _honour_token_uri(
+            user_credentials.Credentials.from_authorized_user_info(info, scopes=scopes), info
+        )
+        return user, user.token_uri or "", info.get("account") or None
     if kind == "impersonated_service_account":
         target = impersonated_credentials.Credentials.from_impersonated_service_account_info(
             info, scopes=scopes
@@ -142,6 +145,14 @@ def _load(
     return external, str(info.get("token_url", "")), _impersonated_email(info)
 
 
+def _honour_token_uri(
+    user: user_credentials.Credentials, info: Mapping[str, Any]
+) -> user_credentials.Credentials:
+    """The file's own token_uri: google-auth 2.62 replaces it with Google's when loading."""
+    token_uri = info.get("token_uri")
+    return user.with_token_uri(str(token_uri)) if token_uri else user
+
+
 def _impersonated_email(info: Mapping[str, Any]) -> str | None:
     """The service account an external or impersonated file acts as, if it names one."""
     match = _IMPERSONATED.search(str(info.get("service_account_impersonation_url", "")))
@@ -150,25 +161,45 @@ def _impersonated_email(info: Mapping[str, Any]) -> str | None:
 
 def _default_identity() -> GoogleIdentity:
     """Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's, the machine's."""
-    named = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    if named:
-        return load_identity(Path(named))
     try:
-        credentials, _ = google.auth.default(scopes=list(SCOPES))
-    except google.auth.exceptions.DefaultCredentialsError:
+        with warnings.catch_warnings():  # google-auth warns about its generic file loader
+            warnings.simplefilter("ignore", DeprecationWarning)
+            credentials, _ = google.auth.default(scopes=list(SCOPES))
+    except google.auth.exceptions.DefaultCredentialsError as error:
         raise SourceError(
             "no Google credentials: set SUIVI_GOOGLE_CREDENTIALS to a service-account key or to"
             " the file `suivi auth google` writes, and share the spreadsheet with that identity"
+            f" ({error})"
         ) from None
-    email = getattr(credentials, "service_account_email", None)
-    kind = "service_account" if email and email != "default" else "default"
     origin = "Application Default Credentials"
-    if isinstance(credentials, user_credentials.Credentials):
-        kind, email = "authorized_user", credentials.account or None
-    token_uri = str(getattr(credentials, "_token_uri", "") or "")
-    return GoogleIdentity(
-        credentials, kind, token_uri, email if kind != "default" else None, origin
+    token_uri = str(
+        getattr(credentials, "_token_uri", None) or getattr(credentials, "_token_url", None) or ""
     )
+    if isinstance(credentials, user_credentials.Credentials):
+        credentials = _honour_token_uri(credentials, _named_file())
+        token_uri = credentials.token_uri or ""
+        return GoogleIdentity(
+            credentials, "authorized_user", token_uri, credentials.account or None, origin
+        )
+    email = getattr(credentials, "service_account_email", None)
+    if isinstance(credentials, service_account.Credentials):
+        return GoogleIdentity(credentials, "service_account", token_uri, email, origin)
+    if isinstance(credentials, identity_pool.Credentials | aws.Credentials | pluggable.Credentials):
+        return GoogleIdentity(credentials, "external_account", token_uri, email, origin)
+    known = email if isinstance(email, str) and "@" in email else None
+    return GoogleIdentity(
+        credentials, "service_account" if known else "default", token_uri, known, origin
+    )
+
+
+def _named_file() -> dict[str, Any]:
+    """The JSON of the file GOOGLE_APPLICATION_CREDENTIALS names ({} when none is readable)."""
+    named = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    try:
+        info = json.loads(Path(named).read_text(encoding="utf-8")) if named else {}
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def write_private_json(path: Path, data: Mapping[str, Any]) -> None:
