@@ -12,6 +12,7 @@ from typing import Any
 
 from suivi.adapters.google_sheets import GoogleSheets
 from suivi.adapters.source import SourceError
+from suivi.sheet.clean import match_tabs
 from suivi.sheet.layout import (
     DATE_PATTERN,
     NUMBER_PATTERN,
@@ -118,8 +119,9 @@ def prepare(sheet: GoogleSheets, messages: dict[str, str]) -> list[str]:
     grids = sheet._grids or {}
     requests: list[dict[str, Any]] = []
     prepared = []
-    for title, rows in tabs.items():
-        found = find_columns(title, rows)
+    for tab, title in match_tabs(tabs).items():
+        rows = tabs[title]
+        found = find_columns(tab, rows)
         grid = grids.get(title)
         if not found or grid is None:
             continue

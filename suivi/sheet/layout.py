@@ -17,9 +17,8 @@ from suivi.schema import (
     OwnedTab,
     Tab,
     column_lookup,
-    normalise_label,
-    tab_lookup,
 )
+from suivi.sheet.parse import fold_label
 
 Rule = Literal["choice", "date", "percent", "number", "email", "text"]
 
@@ -35,6 +34,7 @@ CHOICES: dict[tuple[Tab, str], tuple[str, ...]] = {
 DATE_PATTERN = "dd/mm/yyyy"  # day first, as the team writes dates
 PERCENT_PATTERN = "0%"
 NUMBER_PATTERN = "#,##0.##"
+HEADER_SEARCH_ROWS = 20  # a header row sits at most under a title block
 
 
 @dataclass(frozen=True)
@@ -86,25 +86,21 @@ def spreadsheet_plan() -> list[TabPlan]:
     return [*team, *(TabPlan(owned.value, (), owned=True) for owned in OwnedTab)]
 
 
-def header_row_of(rows: Sequence[Sequence[Any]]) -> int | None:
-    """0-based index of the first non-empty row (the header row, as the reader finds it)."""
-    for index, row in enumerate(rows):
-        if any(cell not in (None, "") for cell in row):
-            return index
-    return None
+def find_columns(tab: Tab, rows: Sequence[Sequence[Any]]) -> list[FoundColumn]:
+    """The contract columns of an existing team tab, where they are (matched as the reader does).
 
-
-def find_columns(title: str, rows: Sequence[Sequence[Any]]) -> list[FoundColumn]:
-    """The contract columns of an existing team tab, where they are; none for another tab."""
-    tab = tab_lookup().get(normalise_label(title))
-    header = header_row_of(rows)
-    if tab is None or header is None:
-        return []
+    The header row is the one, among the first rows, naming the most contract columns: it
+    may sit under a title.
+    """
     lookup = column_lookup(tab)
     by_name = {column.name: column for column in COLUMNS[tab]}
-    found = []
-    for index, cell in enumerate(rows[header]):
-        name = lookup.get(normalise_label(cell)) if cell not in (None, "") else None
-        if name is not None:
-            found.append(FoundColumn(header, index, rule_of(tab, by_name[name])))
-    return found
+    best: list[FoundColumn] = []
+    for header, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = [
+            FoundColumn(header, index, rule_of(tab, by_name[name]))
+            for index, cell in enumerate(row)
+            if cell not in (None, "") and (name := lookup.get(fold_label(cell))) is not None
+        ]
+        if len(found) > len(best):
+            best = found
+    return best
