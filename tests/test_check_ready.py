@@ -345,3 +345,27 @@ def test_a_token_for_someone_else_gets_the_servers_535(
 
     err = capsys.readouterr().err
     assert "535" in err and "SUIVI_SMTP_AUTH=xoauth2" in err
+
+
+# -- upgrades ----------------------------------------------------------------------------
+
+
+def test_migrations_are_applied_at_open_and_said_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from alembic.script import ScriptDirectory
+
+    from suivi.adapters.store import alembic_config, open_store
+
+    url = f"sqlite:///{tmp_path / 'suivi.db'}"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    with caplog.at_level("INFO", logger="suivi.adapters.store"):
+        open_store(url).close()
+        open_store(url).close()  # already at the latest schema: nothing more is said
+
+    said = [
+        record.getMessage() for record in caplog.records if "schema migrated" in record.getMessage()
+    ]
+    assert len(said) == 1
+    assert said[0].endswith(f"schema migrated from (empty) to {head}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
@@ -262,7 +264,21 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             connection.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
             )
+        before = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE}
+        ).get_current_revision()
         command.upgrade(alembic_config(connection), revision)
+        after = MigrationContext.configure(
+            connection, opts={"version_table": VERSION_TABLE}
+        ).get_current_revision()
+    if after != before:  # upgrades are automatic: say so in the log (a new store quietly)
+        logging.getLogger(__name__).log(
+            logging.WARNING if before else logging.INFO,
+            "history store %s: schema migrated from %s to %s",
+            mask_url(engine.url),
+            before or "(empty)",
+            after,
+        )
 
 
 def open_store(url: str | None) -> Store:
