@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from suivi.adapters.source import SourceError, google_key
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
@@ -35,10 +36,7 @@ def _editable(project: Project, config: Config, env: Env) -> list[Problem]:
             if isinstance(project.write_back, str)
             else config.resolve(project.source)
         )
-        folder = target if target.is_dir() else target.parent
-        if (target.exists() and os.access(target, os.W_OK)) or (
-            not target.exists() and os.access(folder, os.W_OK)
-        ):
+        if _writable(target):
             return []
         return [
             _problem(
@@ -71,6 +69,14 @@ def _editable(project: Project, config: Config, env: Env) -> list[Problem]:
             project.code, key, N_("suivi can read the sheet but not edit it: {hint}"), hint=hint
         )
     ]
+
+
+def _writable(target: Path) -> bool:
+    """The file can be replaced, or created (the writer makes missing folders)."""
+    if target.exists():
+        return os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)
+    existing = next(folder for folder in target.parents if folder.exists())
+    return os.access(existing, os.W_OK)
 
 
 def _store(env: Env) -> list[Problem]:
