@@ -233,3 +233,23 @@ def test_sheet_prepare_adds_validation_and_changes_no_value(
     assert conditions[6]["condition"]["type"] == "ONE_OF_LIST"
     assert conditions[5]["strict"] is False  # 45 and 0.45 both stay acceptable
     assert "ACTIVITES " in capsys.readouterr().out
+
+
+def test_a_refused_create_says_how_to_go_round_it(
+    settings: Path, google_env: FakeSheetsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fakes.sheets_api import google_error
+
+    google_env.fail_next(
+        403,
+        match="create",
+        body=google_error(
+            403, "The user's Drive storage quota has been exceeded.", "PERMISSION_DENIED"
+        ),
+    )
+
+    assert main(["sheet", "create", "PROJET", "--config", str(settings)]) == 2
+
+    err = capsys.readouterr().err
+    assert "service account suivi-bot@" in err and "suivi sheet prepare" in err
+    assert google_env.count("batchUpdate", "drive.share") == 0

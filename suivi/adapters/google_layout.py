@@ -68,10 +68,21 @@ def create_spreadsheet(
             for sheet_id, plan in enumerate(plans)
         ],
     }
-    created = sheet._call(
-        "create the spreadsheet",
-        lambda: sheet._http.request("post", SHEETS_API, json=body).json(),
-    )
+    try:
+        created = sheet._call(
+            "create the spreadsheet",
+            lambda: sheet._http.request("post", SHEETS_API, json=body).json(),
+        )
+    except SourceError as error:
+        if "permission denied" not in str(error):
+            raise
+        # Service accounts have had no Drive storage of their own since 2025: Google answers
+        # 403 (storage quota) to a create; the way round is a sheet the officer owns.
+        raise SourceError(
+            f"Google refused to create a spreadsheet for {sheet.identity.who()}: create an"
+            " empty Google Sheet yourself, share it with that identity as Editor, put its URL"
+            " in `source:` and run `suivi sheet prepare` (or sign in with `suivi auth google`)"
+        ) from error
     key = str(created["spreadsheetId"])
     requests: list[dict[str, Any]] = []
     for sheet_id, plan in enumerate(plans):

@@ -15,6 +15,14 @@ tests/test_sheets_replay.py):
 - USER_ENTERED parses strings like the UI (a leading `=` makes a formula, `1,5` is a number
   in fr_FR); RAW stores them as they are.
 - Errors use Google's JSON envelope with the real recorded bodies (404, 403, 400).
+- Every grant the other credential kinds use, at the same `/token`: refresh token
+  (`register_user`), token exchange (`register_workload`), client credentials and the
+  installed-app flow's authorization code (`register_client`, with the consent page at
+  `/o/oauth2/auth` redirecting to the loopback address with a code; PKCE checked);
+  `token_owner(token)` lets a fake SMTP server accept the tokens for XOAUTH2.
+- `POST /v4/spreadsheets` (create), the layout requests of `suivi sheet create`
+  (setDataValidation, repeatCell number formats, addProtectedRange, frozenRowCount),
+  Drive `files.get` (`capabilities.canEdit`), `permissions.create` and `about`.
 One assumption is conservative: writing beyond a tab's grid fails with 400, so clients must
 grow the grid first.
 

@@ -5,7 +5,9 @@ password, a STARTTLS certificate or implicit TLS. Faults are armed with setters:
 `refuse_connections(n)` (421 greeting), `reject_recipient(address)` (550 at RCPT),
 `fail_data(n)` (452 after DATA), `drop_after(k)` (socket closed at the next MAIL once k
 messages went through on a connection), `lose_replies(n)` (message kept, socket closed
-before the 250).
+before the 250), `reject_sender(address)` (550 at MAIL FROM). `FakeSmtpServer(xoauth2=check)`
+offers AUTH XOAUTH2 and accepts a (user, token) pair when `check` says so, answering a
+refusal as Gmail and Microsoft 365 do (a 334 with a JSON error, then 535).
 """
 
 from __future__ import annotations
