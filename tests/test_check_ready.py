@@ -7,12 +7,13 @@ password login, STARTTLS and AUTH XOAUTH2.
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 from fakes.service_account import ServiceAccount
 from fakes.sheets_api import FakeSheetsApi, OAuthClient
-from fakes.smtp import Certificates, FakeSmtpServer, free_port
+from fakes.smtp import Certificates, FakeSmtpServer
 
 from suivi.cli import main
 
@@ -170,11 +171,13 @@ def test_to_chooses_the_address(
 def test_a_refused_connection_says_check_host_and_port(
     settings: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("SUIVI_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SUIVI_SMTP_PORT", str(free_port()))  # nobody listens there
-    monkeypatch.setenv("SUIVI_SMTP_SECURITY", "none")
+    with socket.socket() as taken:  # bound but not listening: connections are refused
+        taken.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("SUIVI_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SUIVI_SMTP_PORT", str(taken.getsockname()[1]))
+        monkeypatch.setenv("SUIVI_SMTP_SECURITY", "none")
 
-    assert check(settings, "--mail") == 1
+        assert check(settings, "--mail") == 1
 
     err = capsys.readouterr().err
     assert "Rien n'a répondu" in err and "SUIVI_SMTP_PORT" in err

@@ -7,7 +7,7 @@ warning); preparing an existing sheet is one `batchUpdate` that changes no value
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from suivi.adapters.google_sheets import GoogleSheets
@@ -31,14 +31,12 @@ GRID_ROWS = 1000
 def can_edit(sheet: GoogleSheets) -> bool:
     """Drive's `capabilities.canEdit` for the credentials in use (write-back needs it)."""
 
-    def ask() -> Any:
-        return sheet._http.request(
-            "get",
-            f"{DRIVE_FILES}/{sheet.key}",
-            params={"fields": "capabilities(canEdit)", "supportsAllDrives": "true"},
-        ).json()
-
-    answer = sheet._call("check the sharing (Google Drive)", ask)
+    answer = sheet.api_call(
+        "check the sharing (Google Drive)",
+        "get",
+        f"{DRIVE_FILES}/{sheet.key}",
+        params={"fields": "capabilities(canEdit)", "supportsAllDrives": "true"},
+    )
     return bool(answer.get("capabilities", {}).get("canEdit", False))
 
 
@@ -69,10 +67,7 @@ def create_spreadsheet(
         ],
     }
     try:
-        created = sheet._call(
-            "create the spreadsheet",
-            lambda: sheet._http.request("post", SHEETS_API, json=body).json(),
-        )
+        created = sheet.api_call("create the spreadsheet", "post", SHEETS_API, json=body)
     except SourceError as error:
         if "permission denied" not in str(error):
             raise
@@ -93,7 +88,7 @@ def create_spreadsheet(
         for index, column in enumerate(plan.columns):
             requests += column_requests(sheet_id, FoundColumn(0, index, column), messages)
     sheet.key = key
-    sheet._call("lay out the tabs", lambda: sheet._http.batch_update(key, {"requests": requests}))
+    sheet.structural_update("lay out the tabs", requests)
     return key
 
 
@@ -102,23 +97,15 @@ def share(sheet: GoogleSheets, addresses: Iterable[str]) -> list[str]:
     shared = []
     for address in dict.fromkeys(address.strip().lower() for address in addresses if address):
         body = {"type": "user", "role": "writer", "emailAddress": address}
-        sheet._call(f"share the spreadsheet with {address}", _permission_call(sheet, body))
-        shared.append(address)
-    return shared
-
-
-def _permission_call(sheet: GoogleSheets, body: dict[str, str]) -> Callable[[], Any]:
-    """One Drive permissions.create (Editor), Google's invitation e-mail included."""
-
-    def call() -> Any:
-        return sheet._http.request(
+        sheet.api_call(
+            f"share the spreadsheet with {address}",
             "post",
             f"{DRIVE_FILES}/{sheet.key}/permissions",
             params={"sendNotificationEmail": "true", "supportsAllDrives": "true"},
             json=body,
         )
-
-    return call
+        shared.append(address)
+    return shared
 
 
 def prepare(sheet: GoogleSheets, messages: dict[str, str]) -> list[str]:
@@ -127,7 +114,7 @@ def prepare(sheet: GoogleSheets, messages: dict[str, str]) -> list[str]:
     Reads the tabs (two reads) and sends one batchUpdate; returns the tabs prepared.
     """
     tabs = sheet.read_tabs()
-    grids = sheet._grids or {}
+    grids = sheet.sheet_ids()
     requests: list[dict[str, Any]] = []
     prepared = []
     for tab, title in match_tabs(tabs).items():
@@ -137,16 +124,15 @@ def prepare(sheet: GoogleSheets, messages: dict[str, str]) -> list[str]:
         if not found or grid is None:
             continue
         prepared.append(title)
-        requests.append(_freeze(grid.sheet_id, found[0].header_row + 1))
+        sheet_id, rows_in_grid = grid
+        requests.append(_freeze(sheet_id, found[0].header_row + 1))
         for column in found:
             requests += column_requests(
-                grid.sheet_id, column, messages, rows=grid.rows, existing=True
+                sheet_id, column, messages, rows=rows_in_grid, existing=True
             )
     if not prepared:
         raise SourceError(f"{sheet.describe()}: none of the team's tabs was found")
-    sheet._call(
-        "add the validation", lambda: sheet._http.batch_update(sheet.key, {"requests": requests})
-    )
+    sheet.structural_update("add the validation", requests)
     return prepared
 
 

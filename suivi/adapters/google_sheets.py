@@ -190,6 +190,19 @@ class GoogleSheets:
         link = f"https://docs.google.com/spreadsheets/d/{self.key}/edit#gid={grid.sheet_id}"
         return f"{link}&range={cell}" if cell else link
 
+    def api_call(self, action: str, method: str, url: str, **options: Any) -> Any:
+        """One call to a Google API (Sheets, Drive) as these credentials, retried; its JSON."""
+        return self._call(action, lambda: self._http.request(method, url, **options).json())
+
+    def structural_update(self, action: str, requests: list[dict[str, Any]]) -> Any:
+        """One spreadsheets.batchUpdate (layout, validation; never values), retried."""
+        body = {"requests": requests}
+        return self._call(action, lambda: self._http.batch_update(self.key, body))
+
+    def sheet_ids(self) -> dict[str, tuple[int, int]]:
+        """Tab title → (sheetId, rows in its grid), from the last metadata read."""
+        return {title: (grid.sheet_id, grid.rows) for title, grid in (self._grids or {}).items()}
+
     def _load_grids(self) -> dict[str, _Grid]:
         """Read the spreadsheet's properties and tabs (one read) and remember them."""
         metadata = self._call("read the list of tabs", self._fetch_metadata)
