@@ -97,7 +97,6 @@ class GoogleSheets:
         self.identity = _load_identity(key, credentials)
         self._credentials = self.identity.credentials
         session = _authorized_session(self._credentials, self.identity.token_uri, endpoint)
-        self._session = session
         client = gspread.Client(
             auth=self._credentials, session=session, http_client=gspread.HTTPClient
         )
