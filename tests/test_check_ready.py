@@ -372,3 +372,19 @@ def test_migrations_are_applied_at_open_and_said_in_the_log(
     ]
     assert len(said) == 1
     assert said[0].endswith(f"schema migrated from (empty) to {head}")
+
+
+def test_a_missing_indicators_tab_blocks_naming_the_tabs_found(
+    settings: Path, sheets_api: FakeSheetsApi, service_account_file: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    sheets_api.add_spreadsheet(
+        KEY, "Suivi PROJET", {"Activités": TEAM_TABS["Activités"], "Indic": [["Code"]]}
+    )
+    monkeypatch.setenv("SUIVI_GOOGLE_CREDENTIALS", str(service_account_file))
+    monkeypatch.setenv("SUIVI_SHEETS_ENDPOINT", sheets_api.url)
+
+    assert check(settings) == 1
+
+    out = capsys.readouterr().out
+    assert "Indicateurs" in out and "Activités, Indic" in out

@@ -20,12 +20,13 @@ def command_check(args: argparse.Namespace) -> int:
         from suivi.cli.readiness import command_check_mail
 
         return command_check_mail(args)
-    from suivi.cli.readiness import describe, readiness_problems
+    from suivi.cli.readiness import describe, readiness_problems, required_tab_problems
 
     config, env = load_config(config_path_of(args)), Env()
     problems: list[Problem] = []
     unreadable = False
     unreadable_codes: set[str] = set()
+    missing_tabs: list[Problem] = []
     for project in config.projects:
         try:
             tabs = read_project(project, config, env)
@@ -37,9 +38,10 @@ def command_check(args: argparse.Namespace) -> int:
             unreadable_codes.add(project.code)
             continue
         problems.extend(clean_project(project.code, tabs, rules=list(config.indicators)).problems)
-    # Edit rights, the store, the mail settings: what the run will need besides the data.
+        missing_tabs += required_tab_problems(project.code, tabs)
+    # Required tabs, edit rights, the store, the mail settings: what the run will need.
     readable = [project for project in config.projects if project.code not in unreadable_codes]
-    readiness = readiness_problems(config, env, readable)
+    readiness = missing_tabs + readiness_problems(config, env, readable)
     languages = {project.code: config.language_of(project) for project in config.projects}
     if args.format == "json":
         shown = [

@@ -13,7 +13,7 @@ from pathlib import Path
 from suivi.adapters.source import SourceError, google_key
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
 from suivi.i18n.catalogs import N_, gettext
-from suivi.model import Problem
+from suivi.model import Problem, RawTabs
 from suivi.settings import Config, Env, Project, load_config
 
 
@@ -23,6 +23,27 @@ def readiness_problems(config: Config, env: Env, projects: list[Project]) -> lis
     problems += _store(env)
     problems += _mail_settings(env)
     return problems
+
+
+def required_tab_problems(project: str, tabs: RawTabs) -> list[Problem]:
+    """A run of a project without `Indicateurs` fails (§6.3): say so now, naming the tabs found.
+
+    A missing `Activités` is already a blocking data problem of the cleaning step.
+    """
+    from suivi.schema import TAB_HEADERS, Tab
+    from suivi.sheet.clean import match_tabs
+
+    if Tab.INDICATORS in match_tabs(tabs):
+        return []
+    return [
+        _problem(
+            project,
+            "",
+            N_("the run needs the tab {tab}: not found (tabs found: {found})"),
+            tab=TAB_HEADERS[Tab.INDICATORS][0],
+            found=", ".join(tabs) or "-",
+        )
+    ]
 
 
 def _editable(project: Project, config: Config, env: Env) -> list[Problem]:
