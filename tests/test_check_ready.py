@@ -95,7 +95,7 @@ def test_json_lists_the_readiness_problems_too(
 
     rows = json.loads(capsys.readouterr().out)
     assert any(
-        row["message"].startswith("suivi can read the sheet") and row["blocking"] for row in rows
+        row["message"].startswith("suivi peut lire le tableur") and row["blocking"] for row in rows
     )
 
 

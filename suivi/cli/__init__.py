@@ -83,9 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_import_commands(commands)
-    from suivi.cli.auth import add_auth_commands
-    from suivi.cli.init import add_init_command
-    from suivi.cli.sheet import add_sheet_commands
+    from suivi.cli.setup_commands import add_auth_commands, add_init_command, add_sheet_commands
 
     add_init_command(commands)
     add_sheet_commands(commands)

@@ -13,30 +13,6 @@ from suivi.settings import Env
 DEFAULT_FILE = Path("google-credentials.json")
 
 
-def add_auth_commands(commands: argparse._SubParsersAction) -> None:
-    """`suivi auth google --client-secrets FILE [--out PATH] [--no-browser] [--language L]`."""
-    text = "sign in to Google once (OAuth, in a browser) and keep the refresh token for the runs"
-    auth = commands.add_parser("auth", help=text, description=text)
-    providers = auth.add_subparsers(dest="provider", required=True, metavar="PROVIDER")
-    google = providers.add_parser("google", help=text, description=text)
-    google.add_argument(
-        "--client-secrets",
-        type=Path,
-        required=True,
-        help="the OAuth client file (Desktop app) downloaded from Google Cloud",
-    )
-    google.add_argument(
-        "--out",
-        type=Path,
-        help="where to keep the credentials (default: $SUIVI_GOOGLE_CREDENTIALS or"
-        " ./google-credentials.json)",
-    )
-    google.add_argument(
-        "--no-browser", action="store_true", help="print the sign-in link instead of opening it"
-    )
-    google.add_argument("--language", choices=["fr", "ar", "en"], default="fr")
-
-
 def command_auth(args: argparse.Namespace) -> int:
     """Run Google's installed-app flow (loopback redirect) and store the result 0600."""
     from google_auth_oauthlib.flow import InstalledAppFlow

@@ -15,19 +15,6 @@ SETTINGS_NAME = "suivi.yaml"
 ENV_NAME = "suivi.env"
 
 
-def add_init_command(commands: argparse._SubParsersAction) -> None:
-    """`suivi init [FOLDER] [--language fr|ar|en]`."""
-    text = "write a commented settings file and an environment-file template, then say what next"
-    init = commands.add_parser("init", help=text, description=text)
-    init.add_argument("folder", nargs="?", default=".", type=Path, help="where (default: here)")
-    init.add_argument(
-        "--language",
-        choices=["fr", "ar", "en"],
-        default="fr",
-        help="the officer's language: e-mails and these instructions (default: fr)",
-    )
-
-
 def command_init(args: argparse.Namespace) -> int:
     """Write both files, never over existing ones, and print the next steps."""
     folder: Path = args.folder

@@ -12,32 +12,6 @@ from suivi.i18n.catalogs import gettext
 from suivi.settings import Config, ConfigError, Env, Project, load_config
 
 
-def add_sheet_commands(commands: argparse._SubParsersAction) -> None:
-    """`suivi sheet create PROJECT [--xlsx PATH]` and `suivi sheet prepare PROJECT`."""
-    text = "make the team's tracking spreadsheet, or prepare an existing one"
-    sheet = commands.add_parser("sheet", help=text, description=text)
-    actions = sheet.add_subparsers(dest="sheet_command", required=True, metavar="ACTION")
-    create = actions.add_parser(
-        "create",
-        help="a new Google Sheet (shared with the team) or .xlsx with the five tabs laid out",
-        description="a new Google Sheet (shared with the team) or .xlsx with the five tabs laid out",
-    )
-    create.add_argument("project", help="the project's code in the settings file")
-    create.add_argument("--xlsx", type=Path, help="write a workbook at this path instead")
-    create.add_argument(
-        "--config", help="settings file (default: $SUIVI_CONFIG or config/suivi.yaml)"
-    )
-    prepare = actions.add_parser(
-        "prepare",
-        help="add drop-downs, date and percentage validation to the project's Google Sheet; no value changes",
-        description="add drop-downs, date and percentage validation to the project's Google Sheet; no value changes",
-    )
-    prepare.add_argument("project", help="the project's code in the settings file")
-    prepare.add_argument(
-        "--config", help="settings file (default: $SUIVI_CONFIG or config/suivi.yaml)"
-    )
-
-
 def command_sheet(args: argparse.Namespace) -> int:
     """Run `sheet create` or `sheet prepare`."""
     config = load_config(config_path_of(args))
