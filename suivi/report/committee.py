@@ -1,57 +1,46 @@
-"""The committee pack: what happened since the last committee, what is late, what to decide.
+"""The committee pack, pure: what changed since the last committee, timeline, indicators, decisions.
 
-Pure planning (`plan_committee_pack`), matplotlib figures drawn off-screen (Agg), and one
-standalone printable HTML page (`render_committee_pack`). `build_committee_pack` composes
-them and, given a history store, compares with the snapshot stored at the last committee.
+`plan_committee_pack` computes what the pack shows from a project's view and the snapshot
+stored at the last committee (passed in, never fetched); `render_committee_pack` draws the
+figures off-screen (Agg) and renders the one printable HTML page. Reading the store and
+writing files (HTML, PDF, Word) happen in `suivi.jobs.committee`.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from babel.dates import format_date as babel_format_date
-from markupsafe import Markup, escape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
-from suivi.adapters.store import Snapshot, Store, snapshots
 from suivi.compute.calendar import Calendar, calendar_for
 from suivi.compute.changes import diff_snapshots, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.compute.indicators import compute_indicators, indicator_history
-from suivi.i18n import (
-    as_date,
-    format_day,
-    format_number,
-    is_rtl,
-    language_or_default,
-    locale_of,
-    translate,
-)
+from suivi.i18n import as_date, format_day, format_number, is_rtl, language_or_default, locale_of
 from suivi.i18n import as_float as _float
-from suivi.model import Email, records
+from suivi.i18n import translate as translate_key
+from suivi.i18n.catalogs import gettext, pgettext
+from suivi.model import records
 from suivi.notify.charts import figure_png as chart_png
-from suivi.notify.messages import PACK_HORIZON_DAYS, Message, MessageKind, ProjectView
-from suivi.notify.render import template_environment
+from suivi.notify.messages import PACK_HORIZON_DAYS, ProjectView
 from suivi.schema import TAB_HEADERS, Flag, Status, Tab
 from suivi.settings import Config
 
-PACK_TEMPLATE = "committee_pack_report.html"
-PACK_MIME_TYPE = "text/html"
+PACK_TEMPLATE = "committee_pack.html"
 MAX_ROWS = 100  # rows per table; the sheet's "Suivi automatique" tab has them all
 MAX_TIMELINE_BARS = 36  # with the frame, the figure stays shorter than an A4 page
 MAX_INDICATOR_CHARTS = 24
@@ -88,153 +77,43 @@ ITEM_COLUMNS = [
     "last_update", "row", "tab", "flags",
 ]  # fmt: skip
 
-# key → (French, Arabic, English): the pack's own words; shared ones come from suivi.i18n.
-_WORDS: dict[str, tuple[str, str, str]] = {
-    "since_last": (
-        "Depuis le dernier comité ({date})",
-        "منذ آخر اجتماع ({date})",
-        "Since the last committee ({date})",
-    ),
-    "since_start": (
-        "Depuis le début du projet (premier comité)",
-        "منذ بداية المشروع (أول اجتماع)",
-        "Since the project started (first committee)",
-    ),
-    "compared_snapshot": (
-        "Comparaison avec l'état enregistré le {date}.",
-        "مقارنة مع الوضعية المسجلة بتاريخ {date}.",
-        "Compared with the state stored on {date}.",
-    ),
-    "compared_sheet": (
-        "Comparaison établie à partir des dates du tableau de suivi (aucun historique enregistré à cette date).",
-        "مقارنة انطلاقا من تواريخ جدول التتبع (لا يوجد سجل محفوظ في هذا التاريخ).",
-        "Compared using the dates in the tracking sheet (no history stored at that date).",
-    ),
-    "summary": (
-        "Terminés : {done} · nouveaux retards : {late} · indicateurs qui ont bougé : {moved}",
-        "منجزة: {done} · تأخرات جديدة: {late} · مؤشرات تغيرت: {moved}",
-        "Completed: {done} · newly late: {late} · indicators that moved: {moved}",
-    ),
-    "done_since": (
-        "Terminés depuis le dernier comité",
-        "أنجزت منذ آخر اجتماع",
-        "Completed since the last committee",
-    ),
-    "done_all": ("Terminés à ce jour", "أنجزت إلى حد الآن", "Completed so far"),
-    "newly_late": (
-        "Passés en retard depuis le dernier comité",
-        "أصبحت متأخرة منذ آخر اجتماع",
-        "Became late since the last committee",
-    ),
-    "late_all": ("En retard à ce jour", "متأخرة إلى حد الآن", "Late so far"),
-    "moved": ("Indicateurs qui ont bougé", "مؤشرات تغيرت", "Indicators that moved"),
-    "timeline": ("Calendrier des activités", "الجدول الزمني للأنشطة", "Activity timeline"),
-    "timeline_alt": (
-        "Diagramme : chaque activité est une barre allant de son début prévu à son échéance, la partie foncée montre l'avancement ; la ligne verticale marque le {date} ; les activités en retard sont hachurées en croix et marquées « En retard », celles à risque hachurées en biais et marquées « À risque ».",
-        "رسم بياني: كل نشاط عمود يمتد من تاريخ انطلاقه المقرر إلى أجله، والجزء الداكن يبين نسبة التقدم؛ الخط العمودي يشير إلى {date}؛ الأنشطة المتأخرة مخططة بخطوط متقاطعة ومعلمة بكلمة «متأخر»، والمعرضة للتأخر مخططة بخطوط مائلة.",
-        "Chart: each activity is a bar from its planned start to its deadline, the dark part shows progress; the vertical line marks {date}; late activities are cross-hatched and marked “Late”, those at risk are diagonally hatched and marked “At risk”.",
-    ),
-    "timeline_more": (
-        "{count} autres activités terminées ne figurent pas sur le diagramme.",
-        "{count} أنشطة منجزة أخرى غير معروضة في الرسم.",
-        "{count} more completed activities are not drawn.",
-    ),
-    "timeline_undated": (
-        "{count} activités sans début prévu ou sans échéance ne figurent pas sur le diagramme.",
-        "{count} أنشطة بدون تاريخ انطلاق أو أجل غير معروضة في الرسم.",
-        "{count} activities without a planned start or deadline are not drawn.",
-    ),
-    "decisions": ("Décisions à prendre", "قرارات يجب اتخاذها", "Decisions to take"),
-    "decisions_late": (
-        "Éléments en retard et leurs responsables",
-        "العناصر المتأخرة والمسؤولون عنها",
-        "Late items and their owners",
-    ),
-    "decisions_risk": (
-        "Activités à risque : rythme nécessaire pour finir à temps",
-        "أنشطة معرضة للتأخر: الوتيرة اللازمة للإنهاء في الأجل",
-        "Activities at risk: the pace needed to finish on time",
-    ),
-    "missing_measures": (
-        "Mesures manquantes : indicateurs sans mesure depuis plus longtemps que leur fréquence",
-        "قياسات ناقصة: مؤشرات بدون قياس لمدة أطول من وتيرتها",
-        "Missing measures: indicators not measured for longer than their frequency",
-    ),
-    "indicators": (
-        "Indicateurs : projection à l'échéance cible",
-        "المؤشرات: الإسقاط في أجل الهدف",
-        "Indicators: projection at the target date",
-    ),
-    "indicator_charts": (
-        "Évolution des indicateurs et cibles",
-        "تطور المؤشرات والقيم المستهدفة",
-        "Indicators over time, with targets",
-    ),
-    "indicator_alt": (
-        "{code} : valeurs mesurées, cible {target} au {date}, projection {projected}.",
-        "{code}: القيم المقيسة، الهدف {target} بتاريخ {date}، الإسقاط {projected}.",
-        "{code}: measured values, target {target} by {date}, projection {projected}.",
-    ),
-    "charts_more": (
-        "{count} autres indicateurs figurent dans le tableau ci-dessus sans graphique.",
-        "{count} مؤشرات أخرى موجودة في الجدول أعلاه بدون رسم.",
-        "{count} more indicators are in the table above, without a chart.",
-    ),
-    "meeting_unplanned": (
-        "Cette date ne figure pas dans l'onglet « Comités ».",
-        "هذا التاريخ غير موجود في ورقة «Comités».",
-        "This date is not in the “Comités” tab.",
-    ),
-    "col.previous": ("Au dernier comité", "في آخر اجتماع", "At the last committee"),
-    "col.rate_needed": (
-        "Rythme mensuel nécessaire",
-        "الوتيرة الشهرية اللازمة",
-        "Monthly rate needed",
-    ),
-    "col.rate_now": ("Rythme mensuel actuel", "الوتيرة الشهرية الحالية", "Monthly rate now"),
-    "col.forecast": ("Prévision", "التوقع", "Forecast"),
-    "col.target_date": ("Échéance cible", "أجل الهدف", "Target date"),
-    "col.points_needed": (
-        "Points d'avancement nécessaires par semaine",
-        "نقاط التقدم اللازمة أسبوعيا",
-        "Progress points needed a week",
-    ),
-    "col.points_now": (
-        "Points par semaine au rythme actuel",
-        "النقاط أسبوعيا بالوتيرة الحالية",
-        "Points a week at the current pace",
-    ),
-    "col.days_without": ("Jours sans mesure", "أيام بدون قياس", "Days without a measure"),
-    "col.actual_end": ("Réalisé le", "أنجز بتاريخ", "Done on"),
-    "chart.today": ("Aujourd'hui", "اليوم", "Today"),
-    "chart.late": ("En retard", "متأخر", "Late"),
-    "chart.at_risk": ("À risque", "معرض للتأخر", "At risk"),
-    "chart.done": ("Terminée", "منجز", "Done"),
-    "chart.open": ("Prévue ou en cours", "مبرمج أو قيد الإنجاز", "Planned or in progress"),
-    "chart.paused": ("Suspendue ou annulée", "معلق أو ملغى", "Suspended or cancelled"),
-    "chart.progress": ("Avancement", "نسبة التقدم", "Progress"),
-    "chart.days_late": ("+{days} j", "+{days} يوم", "+{days} d"),
-    "chart.target": ("Cible", "الهدف", "Target"),
-    "chart.baseline": ("Référence", "القيمة المرجعية", "Baseline"),
-    "chart.measures": ("Mesures", "القياسات", "Measures"),
-    "chart.projection": ("Projection", "الإسقاط", "Projection"),
-}
-_LANGUAGE_INDEX = {"fr": 0, "ar": 1, "en": 2}
 
-
-def words(key: str, language: str, **values: object) -> str:
-    """One of the pack's own strings in `language`, with `values` filled in."""
-    entry = _WORDS.get(key)
-    if entry is None:
-        return key
-    text = entry[_LANGUAGE_INDEX[language_or_default(language)]]
-    if language_or_default(language) == "fr":
-        text = re.sub(r" ([:;?!»])", "\u00a0\\1", text).replace("« ", "«\u00a0")
-    return text.format(**values) if values else text
+def chart_word(kind: str, language: str) -> str:
+    """The legend word of a timeline category (late, at_risk, done, open, paused, progress)."""
+    words = {
+        "late": pgettext("committee chart", "Late", language),
+        "at_risk": pgettext("committee chart", "At risk", language),
+        "done": pgettext("committee chart", "Done", language),
+        "open": pgettext("committee chart", "Planned or in progress", language),
+        "paused": pgettext("committee chart", "Suspended or cancelled", language),
+        "progress": pgettext("committee chart", "Progress", language),
+    }
+    return words[kind]
 
 
 class NoMeetingError(LookupError):
-    """No committee to build a pack for: none planned on or after the date asked."""
+    """No committee to build a pack for: none on the date asked, or none ahead."""
+
+    def __init__(self, message: str, meetings: list[dt.date] | None = None) -> None:
+        """`meetings`: the dates planned in « Comités », to offer instead."""
+        super().__init__(message)
+        self.meetings = meetings or []
+
+
+class StoredState(Protocol):
+    """What a run stored for a project (a store's snapshot): the pack compares with it."""
+
+    @property
+    def as_of(self) -> dt.date:
+        """The day the snapshot describes."""
+
+    @property
+    def tracking(self) -> pd.DataFrame:
+        """Activities and deliverables as they stood."""
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        """Indicator values as they stood."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,7 +124,7 @@ class CommitteePack:
     project_name: str
     language: str
     as_of: dt.date
-    meeting: dict[str, Any]  # date, time, body, place, participants, agenda; planned: bool
+    meeting: dict[str, Any]  # date, time, body, place, participants, agenda
     last_meeting: dt.date | None
     compared_on: dt.date | None  # the stored snapshot used, when there was one
     horizon: dt.date
@@ -267,19 +146,29 @@ def plan_committee_pack(
     as_of: dt.date,
     *,
     meeting_date: dt.date | None = None,
-    previous: Snapshot | None = None,
+    previous: StoredState | None = None,
 ) -> CommitteePack:
-    """Everything the pack shows for the next meeting (or the one on `meeting_date`): pure."""
+    """Everything the pack shows for the next meeting (or the one on `meeting_date`): pure.
+
+    `previous` is what was stored at the last committee (`meeting_before`); without it the
+    sheet's dates tell what changed.
+    """
     project = view.project
     language = config.language_of(project)
     calendar = calendar_for(config.working_days)
     committees = view.tables.committees
     meeting = _choose_meeting(committees, as_of, meeting_date)
+    title = view.tables.tab_titles.get(Tab.COMMITTEES, TAB_HEADERS[Tab.COMMITTEES][0])
+    if meeting is None and meeting_date is not None:
+        raise NoMeetingError(
+            f"{project.code}: no committee on {meeting_date.isoformat()} in « {title} »",
+            meeting_dates(committees),
+        )
     if meeting is None:
-        title = view.tables.tab_titles.get(Tab.COMMITTEES, TAB_HEADERS[Tab.COMMITTEES][0])
         raise NoMeetingError(
             f"{project.code}: no committee on or after {as_of.isoformat()} in « {title} »;"
-            " give the meeting's date with --date"
+            " give the meeting's date with --date",
+            meeting_dates(committees),
         )
     day = meeting["date"]
     last_meeting = _last_meeting_before(committees, day)
@@ -329,32 +218,14 @@ def render_committee_pack(pack: CommitteePack, templates: jinja2.Environment) ->
     """The pack as one standalone, printable HTML page; charts embedded as data: PNG."""
     language = language_or_default(pack.language)
     rtl = is_rtl(language)
-    timeline = timeline_chart(pack.tracking, pack.as_of, language)
-    charts = [
-        {
-            "src": _data_uri(figure_png(indicator_chart(row, pack.history, pack.as_of, language))),
-            "alt": words(
-                "indicator_alt",
-                language,
-                code=row["code"],
-                target=format_number(row.get("target"), language),
-                date=format_day(row.get("target_date"), language, "short"),
-                projected=format_number(row.get("projected"), language),
-            ),
-            "code": row["code"],
-        }
-        for row in _records(pack.indicators.head(MAX_INDICATOR_CHARTS))
-    ]
     activities = pack.tracking[(pack.tracking["kind"] == "activity").to_numpy()]
     drawn = _timeline_rows(activities)
-    undated = int((activities["planned_start"].isna() | activities["deadline"].isna()).sum())
     context = {
-        "w": _pack_words,
         "language": language,
         "dir": "rtl" if rtl else "ltr",
         "align": "right" if rtl else "left",
         "opposite": "left" if rtl else "right",
-        "subject": f"{translate('title.committee_pack', language)} – {pack.project_code}",
+        "subject": f"{translate_key('title.committee_pack', language)} – {pack.project_code}",
         "project": {"code": pack.project_code, "name": pack.project_name},
         "as_of": pack.as_of,
         "committee": pack.meeting,
@@ -370,115 +241,71 @@ def render_committee_pack(pack: CommitteePack, templates: jinja2.Environment) ->
         "indicators": _records(pack.indicators.head(MAX_ROWS)),
         "missing": _records(pack.indicators[pack.indicators["missing_measure"].to_numpy()]),
         "timeline": {
-            "src": _data_uri(figure_png(timeline)),
-            "alt": words("timeline_alt", language, date=format_day(pack.as_of, language, "short")),
+            "src": _data_uri(figure_png(timeline_chart(pack.tracking, pack.as_of, language))),
+            "alt": timeline_description(pack.as_of, language),
             "more": int(len(_timeline_candidates(activities)) - len(drawn)),
-            "undated": undated,
+            "undated": int(
+                (activities["planned_start"].isna() | activities["deadline"].isna()).sum()
+            ),
         },
-        "charts": charts,
+        "charts": _indicator_charts(pack, language),
         "charts_more": max(0, len(pack.indicators) - MAX_INDICATOR_CHARTS),
     }
     return templates.get_template(PACK_TEMPLATE).render(context)
 
 
-def prepare_committee_pack(
-    view: ProjectView,
-    config: Config,
-    as_of: dt.date,
-    store: Store | None = None,
-    *,
-    meeting_date: dt.date | None = None,
-) -> CommitteePack:
-    """The pack's content, compared with the snapshot stored at the last committee when a store is given."""
-    committees = view.tables.committees
+def timeline_description(as_of: dt.date, language: str) -> str:
+    """The timeline's text alternative: what the bars, the line and the hatching mean."""
+    return gettext(
+        "Chart: each activity is a bar from its planned start to its deadline, the dark part"
+        " shows progress; the vertical line marks {date}; late activities are cross-hatched"
+        " and marked “Late”, those at risk are diagonally hatched and marked “At risk”.",
+        language,
+        date=format_day(as_of, language, "short"),
+    )
+
+
+def _indicator_charts(pack: CommitteePack, language: str) -> list[dict[str, Any]]:
+    """One chart per indicator (the first ones), with its text alternative."""
+    return [
+        {
+            "src": _data_uri(figure_png(indicator_chart(row, pack.history, pack.as_of, language))),
+            "alt": gettext(
+                "{code}: measured values, target {target} by {date}, projection {projected}.",
+                language,
+                code=row["code"],
+                target=format_number(row.get("target"), language),
+                date=format_day(row.get("target_date"), language, "short"),
+                projected=format_number(row.get("projected"), language),
+            ),
+            "code": row["code"],
+        }
+        for row in _records(pack.indicators.head(MAX_INDICATOR_CHARTS))
+    ]
+
+
+def meeting_before(
+    committees: pd.DataFrame, as_of: dt.date, meeting_date: dt.date | None
+) -> dt.date | None:
+    """The last committee before the pack's meeting: the snapshot of that day is compared with."""
     meeting = _choose_meeting(committees, as_of, meeting_date)
-    previous = None
-    if store is not None and meeting is not None:
-        last_meeting = _last_meeting_before(committees, meeting["date"])
-        if last_meeting is not None:
-            previous = snapshot_on_or_before(store, view.project.code, last_meeting)
-    return plan_committee_pack(view, config, as_of, meeting_date=meeting_date, previous=previous)
+    return None if meeting is None else _last_meeting_before(committees, meeting["date"])
 
 
-def build_committee_pack(
-    view: ProjectView,
-    config: Config,
-    as_of: dt.date,
-    store: Store | None = None,
-    *,
-    meeting_date: dt.date | None = None,
-    templates: jinja2.Environment | None = None,
-) -> str:
-    """The pack's HTML for the next meeting (or `meeting_date`), compared with the stored history."""
-    pack = prepare_committee_pack(view, config, as_of, store, meeting_date=meeting_date)
-    environment = templates or template_environment(config.template_folder())
-    return render_committee_pack(pack, environment)
+def meeting_dates(committees: pd.DataFrame) -> list[dt.date]:
+    """The meetings' dates planned in « Comités », in order."""
+    if "date" not in committees:
+        return []
+    dates = pd.to_datetime(committees["date"], errors="coerce").dropna()
+    return sorted({moment.date() for moment in dates})
 
 
-def pack_file_name(pack: CommitteePack) -> str:
-    """`dossier-seance-TPM-COPIL-2026-12-14.html`, in the project's language."""
-    stem = translate("file.pack", pack.language)
+def pack_file_name(pack: CommitteePack, extension: str = "html") -> str:
+    """`dossier-seance-TPM-COPIL-2026-12-14.pdf`, in the project's language."""
+    stem = translate_key("file.pack", pack.language)
     body = re.sub(r"[^\w-]+", "-", str(pack.meeting.get("body") or "")).strip("-")[:40]
     parts = [stem, pack.project_code, body, pack.meeting["date"].isoformat()]
-    return "-".join(part for part in parts if part) + ".html"
-
-
-def write_committee_pack(html: str, out_dir: Path, file_name: str) -> Path:
-    """Write the pack into `out_dir` (created if needed); returns its path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / Path(file_name).name  # a name, never a path out of the folder
-    path.write_text(html, encoding="utf-8")
-    return path
-
-
-def snapshot_on_or_before(store: Store, project: str, day: dt.date) -> Snapshot | None:
-    """The last snapshot of a project saved for a date on or before `day` (read only)."""
-    query = (
-        sa.select(snapshots.c.run_id)
-        .where(snapshots.c.project == project, snapshots.c.as_of <= day)
-        .order_by(snapshots.c.as_of.desc(), snapshots.c.run_id.desc())
-        .limit(1)
-    )
-    with store.engine.connect() as connection:
-        run_id = connection.execute(query).scalar()
-    if run_id is None:
-        return None
-    # The latest snapshot before the next run is this run's own.
-    return store.last_snapshot(project, before_run=int(run_id) + 1)
-
-
-def with_committee_packs(
-    messages: Sequence[Message],
-    emails: Sequence[Email],
-    views: Sequence[ProjectView],
-    config: Config,
-    as_of: dt.date,
-    store: Store | None = None,
-) -> list[Email]:
-    """The e-mails with each committee reminder's attachment replaced by the full pack.
-
-    `messages` and `emails` are aligned (each e-mail rendered from its message); one pack is
-    built per project and meeting, however many participants receive it.
-    """
-    views_by_code = {view.project.code: view for view in views}
-    templates = template_environment(config.template_folder())
-    built: dict[tuple[str, dt.date], tuple[str, bytes]] = {}
-    result: list[Email] = []
-    for message, email in zip(messages, emails, strict=True):
-        view = views_by_code.get(message.project)
-        day = as_date(message.context.get("committee", {}).get("date"))
-        if message.kind != MessageKind.COMMITTEE_REMINDER or view is None or day is None:
-            result.append(email)
-            continue
-        if (message.project, day) not in built:
-            pack = prepare_committee_pack(view, config, as_of, store, meeting_date=day)
-            html = render_committee_pack(pack, templates)
-            built[(message.project, day)] = (pack_file_name(pack), html.encode("utf-8"))
-        name, content = built[(message.project, day)]
-        # The name render gave the attachment stays: the e-mail's text may refer to it.
-        name = email.attachments[0][0] if email.attachments else name
-        result.append(dataclasses.replace(email, attachments=((name, content, PACK_MIME_TYPE),)))
-    return result
+    return "-".join(part for part in parts if part) + "." + extension
 
 
 # ---------------------------------------------------------------- figures
@@ -494,7 +321,7 @@ def timeline_chart(tracking: pd.DataFrame, as_of: dt.date, language: str) -> Fig
     axes = figure.add_axes((0.1, 0.75 / height, 0.74, 1 - 1.15 / height))
     today = mdates.date2num(pd.Timestamp(as_of))
     if rows.empty:
-        axes.text(0.5, 0.5, translate("none", language), ha="center", va="center")
+        axes.text(0.5, 0.5, translate_key("none", language), ha="center", va="center")
         axes.set_axis_off()
         return figure
     starts = mdates.date2num(rows["planned_start"])
@@ -520,7 +347,11 @@ def timeline_chart(tracking: pd.DataFrame, as_of: dt.date, language: str) -> Fig
     )
     axes.axvline(today, color="black", linestyle="--", linewidth=1.2)
     axes.text(
-        today, len(rows) - 0.35, f" {words('chart.today', language)}", fontsize=7, va="bottom"
+        today,
+        len(rows) - 0.35,
+        " " + pgettext("committee chart", "Today", language),
+        fontsize=7,
+        va="bottom",
     )
     markers = _timeline_markers(rows, categories, language)
     right = max(float(np.nanmax(ends)), today)
@@ -538,16 +369,16 @@ def timeline_chart(tracking: pd.DataFrame, as_of: dt.date, language: str) -> Fig
     axes.xaxis.set_major_formatter(_date_formatter(language))
     axes.tick_params(axis="x", labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
-    axes.set_title(words("timeline", language), fontsize=10, loc="left")
+    axes.set_title(gettext("Activity timeline", language), fontsize=10, loc="left")
     legend = [
         Patch(
             facecolor=TIMELINE_STYLES[category][0],
             hatch=TIMELINE_STYLES[category][1],
             edgecolor=TIMELINE_EDGES[category],
-            label=words(f"chart.{category}", language),
+            label=chart_word(category, language),
         )
         for category in ("late", "at_risk", "open", "done", "paused")
-    ] + [Patch(facecolor="#1f2933", label=words("chart.progress", language))]
+    ] + [Patch(facecolor="#1f2933", label=chart_word("progress", language))]
     figure.legend(
         handles=legend,
         loc="lower center",
@@ -582,7 +413,7 @@ def indicator_chart(
     if not points.empty:
         axes.plot(
             points["date"], points["value"], marker="o", linestyle="-", color="#0d47a1",
-            linewidth=1.4, markersize=3.5, label=words("chart.measures", language),
+            linewidth=1.4, markersize=3.5, label=pgettext("committee chart", "Measures", language),
         )  # fmt: skip
         if current is not None and points["date"].max() < today:
             # The value holds from the last measure until today, where the projection starts.
@@ -590,7 +421,7 @@ def indicator_chart(
                       color="#0d47a1", linewidth=1.0)  # fmt: skip
     elif current is not None:
         axes.plot([today], [current], marker="o", color="#0d47a1", markersize=4,
-                  label=words("chart.measures", language))  # fmt: skip
+                  label=pgettext("committee chart", "Measures", language))  # fmt: skip
     if (
         current is not None
         and projected is not None
@@ -599,17 +430,17 @@ def indicator_chart(
     ):
         axes.plot(
             [today, target_date], [current, projected], linestyle="--", color="#0d47a1",
-            linewidth=1.2, label=words("chart.projection", language),
+            linewidth=1.2, label=pgettext("committee chart", "Projection", language),
         )  # fmt: skip
         dates.append(target_date)
     if target_date is not None:
         dates.append(target_date)
     if target is not None:
         axes.axhline(target, color="#1b5e20", linestyle=":", linewidth=1.4,
-                     label=words("chart.target", language))  # fmt: skip
+                     label=pgettext("committee chart", "Target", language))  # fmt: skip
     if baseline is not None:
         axes.axhline(baseline, color="#616161", linestyle="-.", linewidth=0.9,
-                     label=words("chart.baseline", language))  # fmt: skip
+                     label=pgettext("committee chart", "Baseline", language))  # fmt: skip
     axes.axvline(today, color="black", linestyle="--", linewidth=0.8)
     if target_date is not None:
         axes.axvline(target_date, color="#1b5e20", linestyle=":", linewidth=0.8)
@@ -641,34 +472,29 @@ def figure_png(figure: Figure) -> bytes:
 def _choose_meeting(
     committees: pd.DataFrame, as_of: dt.date, meeting_date: dt.date | None
 ) -> dict[str, Any] | None:
-    """The meeting on `meeting_date` (planned in Comités or not), else the first from as_of on."""
-    dates = pd.to_datetime(committees["date"], errors="coerce") if "date" in committees else None
-    if meeting_date is not None:
-        wanted = pd.Timestamp(meeting_date)
-        found = (
-            committees[(dates == wanted).to_numpy()] if dates is not None else committees.iloc[0:0]
-        )
-        if found.empty:
-            return _meeting_record(None, meeting_date, planned=False)
-        return _meeting_record(found.iloc[0], meeting_date, planned=True)
-    if dates is None:
+    """The meeting planned on `meeting_date`, else the first from as_of on; None if there is none."""
+    if "date" not in committees:
         return None
+    dates = pd.to_datetime(committees["date"], errors="coerce")
+    if meeting_date is not None:
+        found = committees[(dates == pd.Timestamp(meeting_date)).to_numpy()]
+        return None if found.empty else _meeting_record(found.iloc[0], meeting_date)
     upcoming = committees.assign(_date=dates)[(dates >= pd.Timestamp(as_of)).to_numpy()]
     if upcoming.empty:
         return None
     first = upcoming.sort_values("_date", kind="stable").iloc[0]
-    return _meeting_record(first, first["_date"].date(), planned=True)
+    return _meeting_record(first, first["_date"].date())
 
 
-def _meeting_record(row: pd.Series | None, day: dt.date, *, planned: bool) -> dict[str, Any]:
+def _meeting_record(row: pd.Series, day: dt.date) -> dict[str, Any]:
     """A meeting as the template reads it."""
 
     def text(column: str) -> str | None:
-        if row is None or column not in row.index or _missing(row[column]):
+        if column not in row.index or _missing(row[column]):
             return None
         return str(row[column])
 
-    participants = row["participants"] if row is not None and "participants" in row.index else []
+    participants = row["participants"] if "participants" in row.index else []
     return {
         "date": day,
         "time": text("time"),
@@ -676,7 +502,6 @@ def _meeting_record(row: pd.Series | None, day: dt.date, *, planned: bool) -> di
         "place": text("place"),
         "agenda": text("agenda"),
         "participants": list(participants) if isinstance(participants, list | tuple) else [],
-        "planned": planned,
     }
 
 
@@ -712,7 +537,7 @@ def _items(view: ProjectView, tracking: pd.DataFrame) -> pd.DataFrame:
 def _since(
     tracking: pd.DataFrame,
     last_meeting: dt.date | None,
-    snapshot: Snapshot | None,
+    snapshot: StoredState | None,
     calendar: Calendar,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Items done since the last committee, and items late now that were not late then."""
@@ -759,7 +584,7 @@ def _moved_indicators(
     config: Config,
     forecasts: pd.DataFrame,
     last_meeting: dt.date | None,
-    snapshot: Snapshot | None,
+    snapshot: StoredState | None,
 ) -> pd.DataFrame:
     """Indicators whose value changed since the last committee: previous, current, change."""
     comparable = pd.Series(True, index=forecasts.index)
@@ -849,20 +674,25 @@ def _timeline_categories(rows: pd.DataFrame) -> pd.Series:
 def _timeline_markers(rows: pd.DataFrame, categories: pd.Series, language: str) -> list[str]:
     """The words next to each bar: late ones with their delay, at-risk and done ones."""
     days = pd.to_numeric(rows["days_late"], errors="coerce")
-    late_word = words("chart.late", language)
+    late_word = chart_word("late", language)
     texts = {
         "late": [
-            f"▲ {late_word} {words('chart.days_late', language, days=int(value))}"
+            f"▲ {late_word} {_days_late(int(value), language)}"
             if not math.isnan(value)
             else f"▲ {late_word}"
             for value in days.to_numpy(dtype="float64", na_value=np.nan)
         ],
-        "at_risk": [f"△ {words('chart.at_risk', language)}"] * len(rows),
+        "at_risk": [f"△ {chart_word('at_risk', language)}"] * len(rows),
         "done": ["✓"] * len(rows),
-        "paused": [f"‖ {words('chart.paused', language)}"] * len(rows),
+        "paused": [f"‖ {chart_word('paused', language)}"] * len(rows),
         "open": [""] * len(rows),
     }
     return [texts[category][position] for position, category in enumerate(categories)]
+
+
+def _days_late(days: int, language: str) -> str:
+    """`+37 j`: a bar's delay, short."""
+    return pgettext("committee chart", "+{days} d", language, days=days)
 
 
 def _date_formatter(language: str) -> Any:
@@ -873,21 +703,10 @@ def _date_formatter(language: str) -> Any:
         day = mdates.num2date(value).date()
         return str(babel_format_date(day, format="MMM y", locale=locale))
 
-    from matplotlib.ticker import FuncFormatter
-
     return FuncFormatter(formatted)
 
 
 # ---------------------------------------------------------------- rendering helpers
-
-
-@jinja2.pass_context
-def _pack_words(context: Any, key: str, **values: object) -> str:
-    """The pack's own strings in the template's language; values escaped in HTML."""
-    language = str(context.get("language", "fr"))
-    if not values:
-        return words(key, language)
-    return Markup(escape(words(key, language))).format(**values)
 
 
 def _section(rows: pd.DataFrame) -> dict[str, Any]:
@@ -937,16 +756,14 @@ def _timestamp(value: object) -> pd.Timestamp | None:
 __all__ = [
     "CommitteePack",
     "NoMeetingError",
-    "build_committee_pack",
+    "StoredState",
     "figure_png",
     "indicator_chart",
+    "meeting_before",
+    "meeting_dates",
     "pack_file_name",
     "plan_committee_pack",
-    "prepare_committee_pack",
     "render_committee_pack",
-    "snapshot_on_or_before",
     "timeline_chart",
-    "with_committee_packs",
-    "words",
-    "write_committee_pack",
+    "timeline_description",
 ]
