@@ -420,6 +420,17 @@ def test_report_committee_on_the_demo(
     later = ["report", "committee", "--config", str(demo_config), "--as-of", "2027-06-01"]
     assert run_cli([*later, "--out", str(out)]) == 1  # no meeting ahead in either project
     assert "--date" in capsys.readouterr().err
+    # A day with no meeting: nothing written, exit 2, the meetings listed.
+    assert run_cli([*argv, "--out", str(out / "none"), "--date", "2026-12-15"]) == 2
+    said = capsys.readouterr().err
+    assert "2026-12-15" in said and "2026-12-14" in said and "2026-12-18" in said
+    assert not (out / "none").exists()
+    # The officer's editable Word file, for one meeting: only the project that holds it.
+    word = ["--out", str(out / "word"), "--format", "docx", "--date", "2026-12-14"]
+    assert run_cli([*argv, *word]) == 0
+    (written_word,) = (out / "word").iterdir()
+    assert written_word.name == "dossier-seance-TPM-COPIL-2026-12-14.docx"
+    assert "Décisions à prendre" in docx_text(written_word.read_bytes())
 
 
 CHROMIUM = next(
