@@ -141,7 +141,9 @@ def test_pack_prints_on_a4_with_nothing_cut(packs: list[tuple[CommitteePack, str
                 if pack.project_code == "TPM":
                     DOCS.mkdir(exist_ok=True)
                     # The widest table, as printed: the README shows it.
-                    page.locator("#indicators table").screenshot(path=str(DOCS / "pack-imprime.png"))
+                    page.locator("#indicators table").screenshot(
+                        path=str(DOCS / "pack-imprime.png")
+                    )
                 page.close()
                 # On screen, at a laptop's and a phone's width: no table spills past the page.
                 for width in (1280, 800, 500):

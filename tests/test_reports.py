@@ -364,9 +364,7 @@ def test_committee_reminder_attaches_the_full_pack(file_format: str) -> None:
     assert messages  # seven days before the COPIL
     templates = template_environment(TEMPLATES)
     emails = [render_email(message, templates) for message in messages]
-    packed = with_committee_packs(
-        messages, emails, [view], config, AS_OF, file_format=file_format
-    )
+    packed = with_committee_packs(messages, emails, [view], config, AS_OF, file_format=file_format)
     for before, after in zip(emails, packed, strict=True):
         name, content, mime = after.attachments[0]
         assert name == f"dossier-seance-TPM-COPIL-2026-12-14.{file_format}"

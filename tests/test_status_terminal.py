@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 from pathlib import Path
 
 import pytest
 
 from suivi.cli import main
+from suivi.cli.progress import RUN_LOGGER, ProjectProgress, show_progress
 from suivi.cli.terminal import render_status
 
 # Codes and raw numbers a person should never read in the terminal view.
@@ -54,3 +57,44 @@ def test_status_in_arabic_and_english() -> None:
     assert max(len(line) for line in english.splitlines()) <= 80
     assert "Late" in english and "1,540" in english and "64%" in english
     assert not RAW.search(english)
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_lines_are_per_project_and_only_in_a_terminal() -> None:
+    logger = logging.getLogger(RUN_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # as Prefect sets it during a run
+    terminal, log_file = Terminal(), io.StringIO()
+    show_progress(["TPM", "INSER"], verbose=False, stream=terminal)
+    show_progress(["TPM", "INSER"], verbose=False, stream=log_file)  # a log: nothing added
+    show_progress(["TPM", "INSER"], verbose=True, stream=Terminal())  # Prefect speaks instead
+    try:
+        logger.info("%s: read (%.2f s)", "TPM", 0.31)
+        logger.info("Created task run 'plan-weekly-emails'")  # Prefect's own: not shown
+        logger.error("project %s skipped: %s", "INSER", "SourceError: no such file")
+    finally:
+        logger.setLevel(level)
+        for handler in [h for h in logger.handlers if isinstance(h, ProjectProgress)]:
+            logger.removeHandler(handler)
+    assert terminal.getvalue().splitlines() == [
+        "  TPM: read (0.31 s)",
+        "  project INSER skipped: SourceError: no such file",
+    ]
+    assert log_file.getvalue() == ""
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_stays_quiet_without_verbose(
+    demo_config: Path, suivi_env: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "weekly", "--config", str(demo_config), "--as-of", "2026-12-07", "--dry-run"]
+    assert main(argv) == 0
+    out, err = capfd.readouterr()
+    assert "weekly" in out and "e-mails" in out  # what happened, in a few lines
+    assert "| INFO" not in err and "Traceback" not in err and "telemetry" not in err
