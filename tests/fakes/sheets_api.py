@@ -401,6 +401,9 @@ class FakeTab:
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (excl.)
     hidden: bool = False
+    # Layout requests applied to the tab (frozen rows, widths, filter, formats), kept as sent.
+    frozen_rows: int = 0
+    layout: list[dict[str, Any]] = field(default_factory=list)
 
     def properties(self, index: int) -> dict[str, Any]:
         """SheetProperties as the API returns them."""
@@ -1014,6 +1017,8 @@ class FakeSheetsApi:
             return {}
         if name == "updateCells":
             return _update_cells(spreadsheet, spec, where)
+        if name in LAYOUT_REQUESTS:
+            return _layout(spreadsheet, name, spec, where)
         sheet_id = spec.get("sheetId", spec.get("properties", {}).get("sheetId"))
         tab = spreadsheet.tab_by_id(int(sheet_id or 0))
         if name not in ("deleteSheet", "updateSheetProperties", "appendDimension"):
@@ -1058,9 +1063,40 @@ class FakeSheetsApi:
                         else tab.columns
                     )
                     tab.resize(int(rows), int(columns))
+                elif path == "gridProperties.frozenRowCount":
+                    tab.frozen_rows = int(size.get("frozenRowCount", 0))
                 else:
                     raise bad_request(f"{where}: unsupported field {path} in this fake")
         return {}
+
+
+# Formatting requests the fake accepts and records on the tab their range names (no rendering).
+LAYOUT_REQUESTS = (
+    "updateDimensionProperties",
+    "repeatCell",
+    "setBasicFilter",
+    "addConditionalFormatRule",
+)
+
+
+def _layout(
+    spreadsheet: FakeSpreadsheet, name: str, spec: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """Record a formatting request on its tab; 400 when the range names no tab."""
+    ranges = {
+        "updateDimensionProperties": lambda: [spec.get("range", {})],
+        "repeatCell": lambda: [spec.get("range", {})],
+        "setBasicFilter": lambda: [spec.get("filter", {}).get("range", {})],
+        "addConditionalFormatRule": lambda: spec.get("rule", {}).get("ranges", []),
+    }[name]()
+    if not ranges:
+        raise bad_request(f"{where}: a range is required")
+    for grid_range in ranges:
+        tab = spreadsheet.tab_by_id(int(grid_range.get("sheetId", 0)))
+        if tab is None:
+            raise bad_request(f"{where}: No grid with id: {grid_range.get('sheetId')}")
+        tab.layout.append({name: spec})
+    return {}
 
 
 class _Handler(BaseHTTPRequestHandler):
