@@ -49,7 +49,7 @@ def demo_workbook(tmp_path: Path) -> tuple[Path, object, object]:
 def test_workbook_tab_is_written_with_its_layout_and_summary(
     demo_workbook: tuple[Path, object, object],
 ) -> None:
-    path, config, assessment = demo_workbook
+    path, _, assessment = demo_workbook
     write_back(Workbook(path), assessment, AS_OF)  # type: ignore[arg-type]
 
     book = openpyxl.load_workbook(path)
