@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from suivi.cli import main
+from suivi.i18n import label
 from suivi.jobs.committee import prepare_committee_pack
 from suivi.jobs.pipeline import calendar_of, view_project
 from suivi.notify.messages import MessageKind, ProjectView, plan_weekly
@@ -21,6 +22,7 @@ from suivi.report.committee import CommitteePack, render_committee_pack
 from suivi.settings import Env, load_config
 
 AS_OF = dt.date(2026, 12, 7)
+INDICATOR_STATES = ("achieved", "on_track", "behind", "no_data")
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NEEDS_CHROMIUM = pytest.mark.skipif(
@@ -37,15 +39,18 @@ def demo_views(config_path: Path) -> list[ProjectView]:
     return [view_project(project, config, Env(), AS_OF) for project in config.projects]
 
 
-def row_states(page: str) -> dict[str, set[str]]:
-    """code → the states shown in table rows whose first cell is that code."""
+def row_states(page: str, language: str = "fr") -> dict[str, set[str]]:
+    """code → the indicator states (as words) shown in table rows whose first cell is that code."""
+    words = {label(state, language): state for state in INDICATOR_STATES}
     states: dict[str, set[str]] = {}
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, flags=re.DOTALL):
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL)
-        found = re.findall(r"state-(\w+)", row)
-        if cells and found:
-            code = html.unescape(re.sub(r"<[^>]+>", "", cells[0])).strip().strip("\u2066\u2069")
-            states.setdefault(code, set()).add(found[0])
+        cells = [
+            html.unescape(re.sub(r"<[^>]+>", "", cell)).strip().strip("\u2066\u2069")
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL)
+        ]
+        shown = {state for word, state in words.items() if cells and word in cells[-1]}
+        if cells and shown:
+            states.setdefault(cells[0], set()).update(shown)
     return states
 
 
