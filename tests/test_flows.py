@@ -12,6 +12,7 @@ import pytest
 
 from suivi.adapters.mail import message_of
 from suivi.adapters.store import open_store
+from suivi.jobs.committee import attachment_format
 
 AS_OF = dt.date(2026, 12, 7)  # the README's demo day: a Monday
 
@@ -175,8 +176,11 @@ def test_daily_on_the_demo_day_sends_exactly_the_due_emails_to_the_right_people_
     copil_mail = next(
         m for m in outbox_messages(suivi_env / "outbox") if str(m["Subject"]) == copil
     )
-    assert [part.get_filename() for part in copil_mail.iter_attachments()] == [
-        "dossier-seance-COPIL-2026-12-14.html"
-    ]
+    assert (
+        [part.get_filename() for part in copil_mail.iter_attachments()]
+        == [
+            f"dossier-seance-TPM-COPIL-2026-12-14.{attachment_format()}"  # PDF, or Word without Chromium
+        ]
+    )
     again = daily_watch(config_path=str(demo_config), as_of=AS_OF)
     assert again["emails_sent"] == 0

@@ -425,6 +425,40 @@ def test_first_run_creates_the_tabs_then_writes_once(
     assert tabs == [*TEAM_TABS, TRACKING, CHECKS]
 
 
+def test_a_new_tracking_tab_gets_its_layout_in_the_same_structural_request(
+    source: GoogleSheets, sheet: FakeSheetsApi
+) -> None:
+    from suivi.sheet.dashboard import tracking_layout
+
+    layout = tracking_layout(TRACKING_ROWS, ("fr",))
+    source.read_tabs()
+    sheet.reset_log()
+
+    source.write_tabs({TRACKING: TRACKING_ROWS, CHECKS: CHECKS_ROWS}, layouts={TRACKING: layout})
+
+    assert sheet.count() == 2  # still one structural batch + one RAW values write
+    structure, values = sheet.log
+    kinds = [next(iter(request)) for request in structure.body["requests"]]
+    assert kinds.count("addSheet") == 2 and "setBasicFilter" in kinds
+    assert kinds.count("addConditionalFormatRule") == len(layout.colours) > 0
+    assert values.body["valueInputOption"] == "RAW"
+    tab = sheet.spreadsheet(KEY).tab(TRACKING)
+    assert tab is not None and tab.frozen_rows == 1
+    rules = [
+        entry["addConditionalFormatRule"]["rule"]
+        for entry in tab.layout.requests
+        if "addConditionalFormatRule" in entry
+    ]
+    texts = {rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for rule in rules}
+    assert {"En retard", "À risque", "Terminée"} <= texts
+    checks = sheet.spreadsheet(KEY).tab(CHECKS)
+    assert checks is not None and checks.layout.requests == []  # only the tab that was given a layout
+
+    sheet.reset_log()
+    source.write_tabs({TRACKING: TRACKING_ROWS, CHECKS: CHECKS_ROWS}, layouts={TRACKING: layout})
+    assert [call.kind for call in sheet.log] == ["values.batchUpdate"]  # layout not sent again
+
+
 def test_written_text_never_becomes_a_formula(source: GoogleSheets, sheet: FakeSheetsApi) -> None:
     source.write_tabs({CHECKS: CHECKS_ROWS})
 

@@ -382,16 +382,11 @@ def test_page_embeds_the_chart(env: jinja2.Environment) -> None:
     assert 'src="data:image/png;base64,' in page and "cid:" not in page
 
 
-def test_committee_reminder_attaches_the_printable_pack(env: jinja2.Environment) -> None:
+def test_committee_reminder_leaves_its_pack_to_the_committee_job(env: jinja2.Environment) -> None:
     email = render_email(one(settings("fr"), MessageKind.COMMITTEE_REMINDER), env)
 
-    assert len(email.attachments) == 1
-    name, content, mime = email.attachments[0]
-    assert name == "dossier-seance-COPIL-2026-12-14.html" and mime == "text/html"
-    pack = content.decode("utf-8")
-    assert "@page" in pack and "size: A4" in pack and "page-break-before" in pack
-    assert "1. Bilan<br>2. Plan d&#39;action" in pack
-    assert "Rapport intermédiaire" in pack and "A1" in pack
+    # The pack is rendered once, by suivi.jobs.committee (tests/test_reports.py), as PDF or Word.
+    assert email.attachments == ()
     assert "lundi 14 décembre 2026" in email.html
 
 
@@ -400,7 +395,6 @@ def test_arabic_committee_keeps_latin_lines_in_order(env: jinja2.Environment) ->
 
     assert "<bdi>1. Bilan</bdi><br><bdi>2. Plan d'action</bdi>" in email.html
     assert "<bdi>COPIL</bdi>" in email.html
-    assert email.attachments[0][0] == "ملف-الاجتماع-COPIL-2026-12-14.html"
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
@@ -466,6 +460,11 @@ def test_the_chart_survives_an_achievement_in_the_wrong_unit() -> None:
     from suivi.notify.charts import achievement_chart
 
     indicators = pd.DataFrame(
-        {"code": ["I1", "I2"], "achievement": [7e5, -3e4], "expected": [0.4, 9e3], "status": ["achieved", "behind"]}
+        {
+            "code": ["I1", "I2"],
+            "achievement": [7e5, -3e4],
+            "expected": [0.4, 9e3],
+            "status": ["achieved", "behind"],
+        }
     )
     assert achievement_chart(indicators, "fr").startswith(b"\x89PNG")

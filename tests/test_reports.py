@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import datetime as dt
 import html
+import io
 import re
 import shutil
 import subprocess
@@ -28,21 +29,24 @@ from suivi.cli.reports import (
     command_report,
 )
 from suivi.jobs.committee import (
-    CommitteePack,
-    NoMeetingError,
     build_committee_pack,
-    indicator_chart,
-    pack_file_name,
-    plan_committee_pack,
     prepare_committee_pack,
-    render_committee_pack,
     snapshot_on_or_before,
-    timeline_chart,
     with_committee_packs,
 )
 from suivi.jobs.pipeline import assess_project, calendar_of, project_view
 from suivi.notify.messages import MessageKind, ProjectView, plan_daily
 from suivi.notify.render import render_email, template_environment
+from suivi.report.committee import (
+    CommitteePack,
+    NoMeetingError,
+    indicator_chart,
+    meeting_dates,
+    pack_file_name,
+    plan_committee_pack,
+    render_committee_pack,
+    timeline_chart,
+)
 from suivi.settings import Config, IndicatorRule, Person, Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,16 +244,16 @@ def test_pack_speaks_the_project_language(
     assert "Terminés" not in page  # no French left in the pack's own words
 
 
-def test_a_date_outside_the_committees_tab_still_gets_a_pack() -> None:
+def test_a_date_with_no_meeting_lists_the_meetings_instead_of_an_empty_pack() -> None:
     config = config_of()
     view = view_of(config)
-    pack = plan_committee_pack(view, config, AS_OF, meeting_date=dt.date(2027, 1, 20))
-    assert not pack.meeting["planned"] and pack.last_meeting == dt.date(2026, 12, 14)
-    page = html.unescape(
-        render_committee_pack(without_charts(pack), template_environment(TEMPLATES))
-    )
-    assert "ne figure pas dans l'onglet" in page
-    assert pack_file_name(pack) == "dossier-seance-TPM-2027-01-20.html"
+    with pytest.raises(NoMeetingError, match="2027-01-20") as raised:
+        plan_committee_pack(view, config, AS_OF, meeting_date=dt.date(2027, 1, 20))
+    assert raised.value.meetings == meeting_dates(view.tables.committees)
+    assert raised.value.meetings == [LAST_COMMITTEE, dt.date(2026, 12, 14), dt.date(2027, 3, 10)]
+    pack = plan_committee_pack(view, config, AS_OF, meeting_date=dt.date(2027, 3, 10))
+    assert pack.last_meeting == dt.date(2026, 12, 14)
+    assert pack_file_name(pack, "pdf") == "dossier-seance-TPM-Comité-technique-2027-03-10.pdf"
 
 
 def test_no_meeting_ahead_is_said() -> None:
@@ -332,7 +336,24 @@ def test_store_snapshot_at_the_last_committee_is_what_the_pack_compares_with(sto
     assert "Comparaison avec l'état enregistré le 10 juin 2026." in page
 
 
-def test_committee_reminder_attaches_the_full_pack() -> None:
+def docx_text(content: bytes) -> str:
+    """The paragraphs and table cells of a Word document, as one text."""
+    import docx
+
+    document = docx.Document(io.BytesIO(content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([paragraph.text for paragraph in document.paragraphs] + cells)
+
+
+def a4_pages(pdf: bytes) -> int:
+    """How many pages of the PDF are A4 (595 × 842 points, rounded); fails on another size."""
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes and all(round(float(w)) == 595 and round(float(h)) in (841, 842) for w, h in boxes)
+    return len(boxes)
+
+
+@pytest.mark.parametrize("file_format", ["docx", "pdf"])
+def test_committee_reminder_attaches_the_full_pack(file_format: str) -> None:
     config = config_of()
     view = view_of(config)
     messages = [
@@ -343,13 +364,15 @@ def test_committee_reminder_attaches_the_full_pack() -> None:
     assert messages  # seven days before the COPIL
     templates = template_environment(TEMPLATES)
     emails = [render_email(message, templates) for message in messages]
-    packed = with_committee_packs(messages, emails, [view], config, AS_OF)
+    packed = with_committee_packs(messages, emails, [view], config, AS_OF, file_format=file_format)
     for before, after in zip(emails, packed, strict=True):
         name, content, mime = after.attachments[0]
-        assert name == before.attachments[0][0] and mime == "text/html"
-        assert (
-            'id="timeline"' in content.decode("utf-8") and "Décisions à prendre" in content.decode()
-        )
+        assert name == f"dossier-seance-TPM-COPIL-2026-12-14.{file_format}"
+        assert mime != "text/html"  # never a bare .html page in an e-mail
+        if file_format == "pdf":
+            assert content.startswith(b"%PDF") and a4_pages(content) >= 5  # a section a page
+        else:
+            assert "Décisions à prendre" in docx_text(content)
         assert after.html == before.html and after.to == before.to
     assert len({after.attachments[0][1] for after in packed}) == 1  # built once, sent to each
 
@@ -395,6 +418,17 @@ def test_report_committee_on_the_demo(
     later = ["report", "committee", "--config", str(demo_config), "--as-of", "2027-06-01"]
     assert run_cli([*later, "--out", str(out)]) == 1  # no meeting ahead in either project
     assert "--date" in capsys.readouterr().err
+    # A day with no meeting: nothing written, exit 2, the meetings listed.
+    assert run_cli([*argv, "--out", str(out / "none"), "--date", "2026-12-15"]) == 2
+    said = capsys.readouterr().err
+    assert "2026-12-15" in said and "2026-12-14" in said and "2026-12-18" in said
+    assert not (out / "none").exists()
+    # The officer's editable Word file, for one meeting: only the project that holds it.
+    word = ["--out", str(out / "word"), "--format", "docx", "--date", "2026-12-14"]
+    assert run_cli([*argv, *word]) == 0
+    (written_word,) = (out / "word").iterdir()
+    assert written_word.name == "dossier-seance-TPM-COPIL-2026-12-14.docx"
+    assert "Décisions à prendre" in docx_text(written_word.read_bytes())
 
 
 CHROMIUM = next(

@@ -7,6 +7,7 @@ import math
 import numbers
 import random
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,11 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from suivi.adapters.google_auth import GoogleIdentity, load_identity
 from suivi.adapters.source import SourceError
+from suivi.adapters.tab_layout import layout_requests
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.settings import Env
+from suivi.sheet.dashboard import TabLayout
 
 # Hosts gspread calls; an endpoint override sends both to the same base URL.
 GOOGLE_API_HOSTS = ("https://sheets.googleapis.com", "https://www.googleapis.com")
@@ -131,8 +134,12 @@ class GoogleSheets:
             self._extents[title] = _extent(rows)
         return tabs
 
-    def write_tabs(self, tabs: dict[str, RawTab]) -> None:
+    def write_tabs(
+        self, tabs: dict[str, RawTab], layouts: Mapping[str, TabLayout] | None = None
+    ) -> None:
         """Rewrite the owned tabs whole, as literal values, in one values:batchUpdate.
+
+        A tab created by this write gets its layout (`layouts`) in the same structural request.
 
         On the first run the missing tabs are created first (one more write, once); a tab
         whose grid is too small is grown in that same structural request. Cells beyond the
@@ -158,6 +165,7 @@ class GoogleSheets:
             title: _region(rows, self._extents.get(title, (0, 0)))
             for title, rows in contents.items()
         }
+        self._layouts = dict(layouts or {})
         self._ensure_grids(regions)
         data = [
             {
@@ -274,10 +282,12 @@ class GoogleSheets:
                     "rowCount": max(height, NEW_TAB_ROWS),
                     "columnCount": max(width, NEW_TAB_COLUMNS),
                 }
+                sheet_id = _new_sheet_id(title, {known.sheet_id for known in grids.values()})
                 changes.append(
                     {
                         "addSheet": {
                             "properties": {
+                                "sheetId": sheet_id,
                                 "title": title,
                                 "sheetType": "GRID",
                                 "gridProperties": size,
@@ -285,6 +295,9 @@ class GoogleSheets:
                         }
                     }
                 )
+                layout = getattr(self, "_layouts", {}).get(title)
+                if layout is not None:  # created now: its layout goes in the same request
+                    changes += layout_requests(sheet_id, layout)
             elif height > grid.rows or width > grid.columns:
                 size = {"rowCount": max(height, grid.rows), "columnCount": max(width, grid.columns)}
                 changes.append(
@@ -302,7 +315,14 @@ class GoogleSheets:
         grids = dict(self._grids or {})
         by_id = {grid.sheet_id: title for title, grid in grids.items()}
         replies = [*replies, *[{}] * (len(changes) - len(replies))]
+        if len(changes) != len(replies):
+            replies = replies[: len(changes)]
         for change, reply in zip(changes, replies, strict=False):
+            if not {"addSheet", "updateSheetProperties"} & set(change) or (
+                "updateSheetProperties" in change
+                and "gridProperties.rowCount" not in change["updateSheetProperties"]["fields"]
+            ):
+                continue  # a layout request: no grid to learn
             if "addSheet" in change:
                 added = (reply or {}).get("addSheet", {}).get("properties") or change["addSheet"][
                     "properties"
@@ -529,3 +549,11 @@ def _literal(value: Any) -> str | int | float | bool:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _new_sheet_id(title: str, taken: set[int]) -> int:
+    """A sheet id for a new tab, chosen here so its layout can name it in the same request."""
+    candidate = zlib.crc32(title.encode("utf-8")) % 2_000_000_000 + 1
+    while candidate in taken:
+        candidate += 1
+    return candidate

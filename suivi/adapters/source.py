@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Protocol
 
 from suivi.model import RawTab, RawTabs
+from suivi.sheet.dashboard import TabLayout
 
 GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{20,})")
 GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
@@ -30,8 +32,10 @@ class Source(Protocol):
         """Every tab, as rows of cells, in as few reads as the backend allows."""
         ...
 
-    def write_tabs(self, tabs: dict[str, RawTab]) -> None:
-        """Rewrite the product's own tabs whole; never touch any other tab."""
+    def write_tabs(
+        self, tabs: dict[str, RawTab], layouts: Mapping[str, TabLayout] | None = None
+    ) -> None:
+        """Rewrite the product's own tabs whole (with their layout); never touch any other tab."""
         ...
 
     def cell_url(self, tab: str, cell: str) -> str | None:

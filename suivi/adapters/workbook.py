@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ from openpyxl.utils import quote_sheetname
 
 from suivi.adapters.files import save_workbook
 from suivi.adapters.source import SourceError
+from suivi.adapters.tab_layout import style_sheet
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
+from suivi.sheet.dashboard import TabLayout
 
 
 class Workbook:
@@ -43,7 +46,9 @@ class Workbook:
         finally:
             book.close()
 
-    def write_tabs(self, tabs: dict[str, RawTab]) -> None:
+    def write_tabs(
+        self, tabs: dict[str, RawTab], layouts: Mapping[str, TabLayout] | None = None
+    ) -> None:
         """Replace the owned tabs in the output workbook, atomically; text stays text."""
         unknown = set(tabs) - {tab.value for tab in OwnedTab}
         if unknown:
@@ -57,6 +62,8 @@ class Workbook:
                 sheet.append([_as_literal(value) for value in row])
             _force_text(sheet)
             _link_cells(sheet)
+            if layouts and title in layouts:
+                style_sheet(sheet, layouts[title])
         save_workbook(book, self.output)
 
     def cell_url(self, tab: str, cell: str) -> str | None:

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="send again e-mails already sent for this day"
     )
+    run.add_argument(
+        "--verbose", action="store_true", help="show Prefect's own log lines and tracebacks"
+    )
 
     check = add("check", "read the sheets and print every data problem; exit 1 if a row is blocked")
     check.add_argument("--format", choices=["table", "json"], default="table")

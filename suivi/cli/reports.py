@@ -29,14 +29,14 @@ def add_report_commands(subparsers: Any) -> None:
     """Register `report committee` and `report iptt` on the `suivi` command's subparsers."""
     report = subparsers.add_parser(
         "report",
-        help="write a committee pack (HTML) or the funders' indicator table (IPTT, .xlsx)",
-        description="Write a committee pack (HTML) or the funders' indicator table (IPTT, .xlsx).",
+        help="write a committee pack (HTML, PDF or Word) or the funders' indicator table (IPTT, .xlsx)",
+        description="Write a committee pack (HTML, PDF or Word) or the funders' indicator table (IPTT, .xlsx).",
     )
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     committee = kinds.add_parser(
         "committee",
         help="the pack of each project's next meeting in « Comités »",
-        description="The printable pack (HTML) of each project's next meeting in « Comités »: "
+        description="The printable pack (HTML, PDF or Word) of each project's next meeting in « Comités »: "
         "since the last committee, timeline, decisions, deliverables, indicators.",
     )
     committee.add_argument(
@@ -44,6 +44,12 @@ def add_report_commands(subparsers: Any) -> None:
     )
     committee.add_argument(
         "--as-of", type=iso_date, help="the day the pack describes (default: today)"
+    )
+    committee.add_argument(
+        "--format",
+        choices=["html", "pdf", "docx"],
+        default="html",
+        help="html (to print from a browser), pdf (needs Chromium) or docx (Word, editable)",
     )
     committee.add_argument(
         "--out",
@@ -105,43 +111,64 @@ def command_import(args: argparse.Namespace) -> int:
 
 
 def report_committee(args: argparse.Namespace) -> int:
-    """Write each project's committee pack; exit 1 if a project could not be read or had no meeting."""
-    from suivi.jobs.committee import (
-        NoMeetingError,
-        pack_file_name,
-        prepare_committee_pack,
-        render_committee_pack,
-        write_committee_pack,
-    )
+    """Write each project's committee pack (HTML, PDF or Word).
+
+    Exit 1 if a project could not be read or has no meeting ahead; 2 if no project has a
+    meeting on `--date` (the planned meetings are listed) or no PDF can be made here.
+    """
+    from suivi.adapters.printing import PrintingUnavailable
+    from suivi.jobs.committee import pack_documents, prepare_committee_pack, write_committee_pack
     from suivi.jobs.pipeline import view_project
     from suivi.notify.render import template_environment
+    from suivi.report.committee import NoMeetingError, pack_file_name, render_committee_pack
 
     config, env = _load(args)
     as_of = args.as_of or config.today()
     templates = template_environment(config.template_folder())
     status = EXIT_OK
     store = _store_or_none(env)
+    packs, pages, elsewhere = [], [], []
     try:
         for project in config.projects:
             try:
                 view = view_project(project, config, env, as_of, store)
                 pack = prepare_committee_pack(view, config, as_of, store, meeting_date=args.date)
-                html = render_committee_pack(pack, templates)
-            except (SourceError, NoMeetingError) as error:
+                pages.append(render_committee_pack(pack, templates))
+                packs.append(pack)
+            except NoMeetingError as error:
+                if args.date is None:
+                    print(f"suivi: {project.code}: {error}", file=sys.stderr)
+                    status = EXIT_PROBLEMS
+                elsewhere.append((project.code, error.meetings))
+            except SourceError as error:
                 print(f"suivi: {project.code}: {error}", file=sys.stderr)
                 status = EXIT_PROBLEMS
-                continue
             except jinja2.TemplateNotFound as error:
                 print(
                     f"suivi: template {error.name} not found in {config.template_folder()}",
                     file=sys.stderr,
                 )
                 return EXIT_ERROR
-            path = write_committee_pack(html, args.out, pack_file_name(pack))
-            print(f"{project.code}: {path}")
     finally:
         if store is not None:
             store.close()
+    if args.date is not None and not packs and elsewhere:
+        print(
+            f"suivi: no committee on {args.date.isoformat()}; the meetings planned:",
+            file=sys.stderr,
+        )
+        for code, meetings in elsewhere:
+            dates = ", ".join(day.isoformat() for day in meetings) or "none"
+            print(f"  {code}: {dates}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        documents = pack_documents(pages, args.format)
+    except PrintingUnavailable as error:
+        print(f"suivi: no PDF made: {error}; use --format docx or html", file=sys.stderr)
+        return EXIT_ERROR
+    for pack, content in zip(packs, documents, strict=True):
+        path = write_committee_pack(content, args.out, pack_file_name(pack, args.format))
+        print(f"{pack.project_code}: {path}")
     return status
 
 

@@ -14,16 +14,21 @@ from suivi.settings import Env, load_config
 
 def command_run(args: argparse.Namespace) -> int:
     """Run a flow under Prefect and say where the e-mails went."""
+    from suivi.cli.progress import quiet_prefect, show_progress
+
+    verbose = bool(getattr(args, "verbose", False))
+    quiet_prefect(verbose)  # before Prefect is imported
     from flows.common import ProjectsFailed
 
     config_path = str(config_path_of(args))
-    load_config(config_path)  # settings errors show here, before Prefect starts
+    config = load_config(config_path)  # settings errors show here, before Prefect starts
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
     else:
         from flows.daily import daily_watch as chosen
+    show_progress([project.code for project in config.projects], verbose)
     try:
         report = chosen(
             config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from suivi.adapters.sheets import SourceError
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
+from suivi.i18n.catalogs import gettext
 from suivi.settings import Env, load_config
 
 
@@ -31,12 +33,21 @@ def command_status(args: argparse.Namespace) -> int:
             failed = True
             continue
         records.extend(status_records(assessment.tracking, assessment.indicators))
-    print(format_records(records, args.format))
+    if args.format in ("json", "csv"):
+        print(format_records(records, args.format))
+    elif not records:
+        print(gettext("Nothing to show.", config.language))
+    else:
+        from suivi.cli.terminal import render_status, terminal_width
+
+        languages = {project.code: config.language_of(project) for project in config.projects}
+        colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print(render_status(records, languages, width=terminal_width(), colour=colour))
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def format_records(records: list[dict[str, Any]], output: str) -> str:
-    """JSON (stable English names), CSV, or an aligned table."""
+    """JSON or CSV with the contract's English names (a terminal gets `suivi.cli.terminal`)."""
     if output == "json":
         return json.dumps(records, ensure_ascii=False, indent=2)
     table = pd.DataFrame(records)

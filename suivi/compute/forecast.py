@@ -96,6 +96,7 @@ def forecast_indicators(
     missing = measured & frequency.gt(0) & (days_without > frequency).fillna(False)
 
     return indicators.assign(
+        status=one_status(_texts(indicators, "status"), status),
         projected=projected.astype("float64"),
         monthly_rate=(slope * DAYS_PER_MONTH).astype("float64"),
         monthly_rate_needed=needed.astype("float64"),
@@ -103,6 +104,12 @@ def forecast_indicators(
         days_without_measure=days_without,
         missing_measure=missing.astype(bool),
     )
+
+
+def one_status(status_now: pd.Series, projection: np.ndarray) -> pd.Series:
+    """The indicator's one status: behind the straight line, or on it but projected to miss."""
+    missing = (status_now == ON_TRACK).to_numpy(dtype=bool) & (projection == BEHIND)
+    return status_now.where(~missing, BEHIND).astype("str")
 
 
 def activity_outlook(tracking: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:

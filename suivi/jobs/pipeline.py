@@ -22,6 +22,7 @@ from suivi.model import Problem, ProjectTables, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from suivi.sheet.clean import clean_project
+from suivi.sheet.dashboard import tracking_dashboard
 from suivi.sheet.writeback import owned_tabs
 
 # What the e-mails say of each open activity's pace, besides its projected finish.
@@ -99,7 +100,10 @@ def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:
     tabs = owned_tabs(
         assessment.tracking, assessment.problems, as_of, source.cell_url, assessment.language
     )
-    source.write_tabs(tabs)
+    tabs, layouts = tracking_dashboard(
+        tabs, assessment.tracking, assessment.tables.committees, as_of, assessment.language
+    )
+    source.write_tabs(tabs, layouts=layouts)
 
 
 def project_view(assessment: Assessment, previous: Snapshot | None, config: Config) -> ProjectView:

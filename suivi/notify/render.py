@@ -15,7 +15,6 @@ from markupsafe import Markup, escape
 
 from suivi.i18n import (
     MISSING,
-    as_date,
     format_day,
     format_fraction,
     format_number,
@@ -38,7 +37,6 @@ MAX_CELL_CHARS = 90  # longer names are cut in tables; the sheet has them whole
 SAFE_LINK = re.compile(r"https://[^\s<>\"'`\\]+")
 BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
 LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-PACK_MIME_TYPE = "text/html"
 # Class names are useless once styles are inlined: dropping them keeps mails under the clip.
 OPENING_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
 CLASS_ATTRIBUTE = re.compile(r' class="[^"]*"')
@@ -56,7 +54,9 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
     Templates come from `override` first (the officer's own wording), then from those shipped.
     """
     folders = [override] if override is not None else []
-    loader = jinja2.ChoiceLoader([ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]])
+    loader = jinja2.ChoiceLoader(
+        [ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]]
+    )
     environment = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(
@@ -107,10 +107,6 @@ def render_email(message: Message, env: jinja2.Environment) -> Email:
     context, images = _template_context(message)
     document = env.get_template(f"{message.kind}.html").render(context)
     text = env.get_template(f"{message.kind}.txt").render(context)
-    attachments: tuple[tuple[str, bytes, str], ...] = ()
-    if message.kind == MessageKind.COMMITTEE_REMINDER:
-        pack = env.get_template("committee_pack.html").render(context)
-        attachments = ((_pack_file_name(message), pack.encode("utf-8"), PACK_MIME_TYPE),)
     return Email(
         key=message.key,
         kind=str(message.kind),
@@ -121,7 +117,7 @@ def render_email(message: Message, env: jinja2.Environment) -> Email:
         text=_tidy_text(text),
         language=context["language"],
         images=tuple((cid, png) for cid, png, _ in images),
-        attachments=attachments,
+        attachments=(),  # a committee reminder's pack is attached by suivi.jobs.committee
     )
 
 
@@ -133,12 +129,6 @@ def render_page(message: Message, env: jinja2.Environment) -> str:
         embedded = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         page = page.replace(f"cid:{cid}", embedded)
     return page
-
-
-def render_pack(message: Message, env: jinja2.Environment) -> str:
-    """The printable meeting pack of a committee reminder, as a standalone page."""
-    context, _ = _template_context(message)
-    return env.get_template("committee_pack.html").render(context)
 
 
 def header_safe(value: object) -> str:
@@ -244,16 +234,6 @@ def _content_id(*parts: str) -> str:
     """An ASCII Content-ID for an inline image, e.g. chart-TPM-2026-W50@suivi."""
     local = re.sub(r"[^A-Za-z0-9.-]+", "-", "-".join(parts)).strip("-")
     return f"{local}@suivi"
-
-
-def _pack_file_name(message: Message) -> str:
-    """`dossier-seance-COPIL-2026-12-14.html`, in the message's language."""
-    committee = message.context.get("committee", {})
-    day = as_date(committee.get("date"))
-    body = re.sub(r"[^\w-]+", "-", header_safe(committee.get("body") or "")).strip("-")
-    stem = translate("file.pack", message.language)
-    parts = [stem, body[:40], day.isoformat() if day else ""]
-    return "-".join(part for part in parts if part) + ".html"
 
 
 # ---------------------------------------------------------------- filters and helpers

@@ -412,6 +412,8 @@ class FakeTab:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (excl.)
     hidden: bool = False
     frozen_rows: int = 0
+    # What was set on the tab besides values: validation, number formats, protection, and the
+    # formatting requests (widths, filter, conditional formats) kept as sent.
     layout: TabLayout = field(default_factory=lambda: TabLayout())
 
     def properties(self, index: int) -> dict[str, Any]:
@@ -627,6 +629,7 @@ class TabLayout:
     validations: dict[tuple[int, int, int, int], dict[str, Any]] = field(default_factory=dict)
     number_formats: dict[tuple[int, int, int, int], dict[str, Any]] = field(default_factory=dict)
     protected: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # formatting, as sent
 
 
 @dataclass(frozen=True)
@@ -1299,8 +1302,10 @@ class FakeSheetsApi(IdentityAndDrive):
             return {}
         if name == "updateCells":
             return _update_cells(spreadsheet, spec, where)
-        if name in LAYOUT_REQUESTS:
+        if name in LAYOUT_REQUESTS and not _is_formatting(name, spec):
             return layout_request(spreadsheet, name, spec, where)
+        if name in FORMAT_REQUESTS:
+            return _format_request(spreadsheet, name, spec, where)
         sheet_id = spec.get("sheetId", spec.get("properties", {}).get("sheetId"))
         tab = spreadsheet.tab_by_id(int(sheet_id or 0))
         if name not in ("deleteSheet", "updateSheetProperties", "appendDimension"):
@@ -1347,9 +1352,45 @@ class FakeSheetsApi(IdentityAndDrive):
                         else tab.columns
                     )
                     tab.resize(int(rows), int(columns))
+                elif path == "gridProperties.frozenRowCount":
+                    tab.frozen_rows = int(size.get("frozenRowCount", 0))
                 else:
                     raise bad_request(f"{where}: unsupported field {path} in this fake")
         return {}
+
+
+# Formatting requests the fake accepts and records on the tab their range names (no rendering).
+FORMAT_REQUESTS = (
+    "updateDimensionProperties",
+    "repeatCell",
+    "setBasicFilter",
+    "addConditionalFormatRule",
+)
+
+
+def _is_formatting(name: str, spec: dict[str, Any]) -> bool:
+    """A repeatCell that sets more than a number format is the tracking tab's formatting."""
+    return name == "repeatCell" and spec.get("fields") != "userEnteredFormat.numberFormat"
+
+
+def _format_request(
+    spreadsheet: FakeSpreadsheet, name: str, spec: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """Record a formatting request on its tab; 400 when the range names no tab."""
+    ranges = {
+        "updateDimensionProperties": lambda: [spec.get("range", {})],
+        "repeatCell": lambda: [spec.get("range", {})],
+        "setBasicFilter": lambda: [spec.get("filter", {}).get("range", {})],
+        "addConditionalFormatRule": lambda: spec.get("rule", {}).get("ranges", []),
+    }[name]()
+    if not ranges:
+        raise bad_request(f"{where}: a range is required")
+    for grid_range in ranges:
+        tab = spreadsheet.tab_by_id(int(grid_range.get("sheetId", 0)))
+        if tab is None:
+            raise bad_request(f"{where}: No grid with id: {grid_range.get('sheetId')}")
+        tab.layout.requests.append({name: spec})
+    return {}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,153 @@
+"""The tracking tab as the team's dashboard: its layout, and a summary block right of the table.
+
+Pure: the table still starts at A1 with one row per item (written RAW by the adapters); this
+module says how the tab looks (frozen header, widths, a filter, colour by state as conditional
+formats, so the cells stay plain values) and what the summary block to the right holds
+(counts by state, next committee, next deliverables). The workbook and Google adapters apply
+the layout each in their own way (`suivi.adapters.tab_layout`, `google_sheets`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from suivi.i18n import format_day, label
+from suivi.i18n.catalogs import gettext
+from suivi.model import RawTab
+from suivi.schema import OwnedTab
+
+# Column widths of the tracking table, in characters (ID, state, days, finish, alerts, updated,
+# kind, name, owner); a summary column after one blank one.
+TRACKING_WIDTHS = (10, 20, 9, 12, 28, 12, 11, 48, 20)
+SUMMARY_WIDTHS = (3, 28, 16)
+STATE_COLUMN = 1  # "Statut calculé", where the colours go
+NEXT_DELIVERABLES = 5
+# State code → background colour (hex RGB): red for late, amber for at risk, green for done.
+STATE_COLOURS: dict[str, str] = {
+    "en_retard": "F4C7C3",
+    "termine_en_retard": "FCE8B2",
+    "a_risque": "FCE8B2",
+    "demarrage_tardif": "FCE8B2",
+    "echeance_proche": "FFF2CC",
+    "sans_mise_a_jour": "FFF2CC",
+    "done": "D9EAD3",
+    "submitted": "D9EAD3",
+    "validated": "D9EAD3",
+    "suspended": "E0E0E0",
+    "cancelled": "E0E0E0",
+}
+HEADER_COLOUR = "E5E7EB"
+
+
+@dataclass(frozen=True)
+class StateColour:
+    """Cells of a column whose text equals `text` get `colour` (a conditional format)."""
+
+    column: int
+    text: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class TabLayout:
+    """How an owned tab looks: what the adapters apply around the RAW values."""
+
+    frozen_rows: int
+    widths: tuple[int, ...]  # characters per column, from A
+    filter_columns: int  # the filter covers A1 to this column, all rows of the table
+    filter_rows: int
+    colours: tuple[StateColour, ...] = ()
+    bold_cells: tuple[tuple[int, int], ...] = field(default=())  # (row, column), 0-based
+
+    def fingerprint(self) -> str:
+        """A short digest: the Google adapter re-applies the layout only when it changed."""
+        shape = json.dumps(
+            [self.frozen_rows, self.widths, self.filter_columns, [c.__dict__ for c in self.colours]]
+        )
+        return hashlib.sha256(shape.encode()).hexdigest()[:16]
+
+
+def summary_block(
+    tracking: pd.DataFrame, committees: pd.DataFrame, as_of: dt.date, language: str
+) -> RawTab:
+    """Counts by state, the next committee and the next deliverables, as rows of two cells."""
+    counts = tracking["state"].dropna().astype("str").value_counts()
+    rows: RawTab = [[gettext("Summary", language), ""]]
+    rows += [[label(state, language), int(count)] for state, count in counts.items()]
+    rows.append(["", ""])
+    dates = pd.to_datetime(committees.get("date", pd.Series(dtype="object")), errors="coerce")
+    ahead = committees[(dates >= pd.Timestamp(as_of)).to_numpy()] if len(dates) else committees
+    if len(ahead):
+        first = ahead.assign(_date=dates).sort_values("_date").iloc[0]
+        body = str(first.get("body") or "") if "body" in first.index else ""
+        rows.append(
+            [
+                gettext("Next committee", language),
+                f"{format_day(first['_date'], language, 'short')} {body}".strip(),
+            ]
+        )
+    else:
+        rows.append([gettext("Next committee", language), "—"])
+    rows.append([gettext("Next deliverables", language), ""])
+    open_deliverables = tracking[
+        (tracking["kind"] == "deliverable").to_numpy()
+        & ~tracking["state"].isin(["submitted", "validated"]).to_numpy()
+        & tracking["deadline"].notna().to_numpy()
+    ].sort_values("deadline", kind="stable")
+    for _, row in open_deliverables.head(NEXT_DELIVERABLES).iterrows():
+        rows.append([str(row["name"]), format_day(row["deadline"], language, "short")])
+    return rows
+
+
+def with_summary(table: RawTab, block: RawTab) -> RawTab:
+    """The table from A1, and the block to its right after one blank column."""
+    width = max((len(row) for row in table), default=0)
+    height = max(len(table), len(block))
+    padded = [list(table[index]) if index < len(table) else [] for index in range(height)]
+    return [
+        [*row, *[""] * (width - len(row)), "", *(block[index] if index < len(block) else [])]
+        if index < len(block)
+        else row
+        for index, row in enumerate(padded)
+    ]
+
+
+def tracking_layout(table: RawTab, languages: tuple[str, ...]) -> TabLayout:
+    """Frozen header, widths, a filter over the table, colours by state in `languages`' words."""
+    width = max((len(row) for row in table[:1]), default=0)
+    words = {
+        (label(code, language), colour)
+        for code, colour in STATE_COLOURS.items()
+        for language in languages
+    }
+    summary_column = width + 1
+    return TabLayout(
+        frozen_rows=1,
+        widths=(*TRACKING_WIDTHS[:width], *SUMMARY_WIDTHS),
+        filter_columns=width,
+        filter_rows=len(table),
+        colours=tuple(StateColour(STATE_COLUMN, text, colour) for text, colour in sorted(words)),
+        bold_cells=((0, summary_column),),
+    )
+
+
+def tracking_dashboard(
+    tabs: dict[str, RawTab],
+    tracking: pd.DataFrame,
+    committees: pd.DataFrame,
+    as_of: dt.date,
+    language: str,
+) -> tuple[dict[str, RawTab], dict[str, TabLayout]]:
+    """The owned tabs with the summary block beside the tracking table, and that tab's layout."""
+    title = OwnedTab.TRACKING.value
+    if title not in tabs:
+        return tabs, {}
+    table = tabs[title]
+    layout = tracking_layout(table, (language,))
+    block = summary_block(tracking, committees, as_of, language)
+    return {**tabs, title: with_summary(table, block)}, {title: layout}
