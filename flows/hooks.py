@@ -36,8 +36,26 @@ def run_url(flow_run_id: object) -> str | None:
 
 
 def error_of(state: State[Any]) -> str:
-    """What went wrong, as the run's state tells it."""
+    """What went wrong: the exception as `Type: message`, else the state's own words."""
+    raised = raised_by(state)
+    if raised is not None:
+        return f"{type(raised).__name__}: {raised}"
     return state.message or f"the flow run ended {state.name}"
+
+
+def raised_by(state: State[Any]) -> BaseException | None:
+    """The exception the run ended with, when the state still holds it."""
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception:  # a result that cannot be read: fall back on the state's message
+        return None
+    return result if isinstance(result, BaseException) else None
+
+
+def report_of(state: State[Any]) -> dict[str, Any] | None:
+    """What the run did before failing (its run report), when it got that far."""
+    report = getattr(raised_by(state), "report", None)
+    return report if isinstance(report, dict) and report else None
 
 
 def alert_day(flow_run: FlowRun, config: Config) -> dt.date:
@@ -58,7 +76,12 @@ def alert_day(flow_run: FlowRun, config: Config) -> dt.date:
 def failure_email(flow_name: str, flow_run: FlowRun, state: State[Any], config: Config) -> Email:
     """The alert, rendered in the portfolio's language, keyed by the flow run's id."""
     message = plan_run_failure(
-        config, flow_name, error_of(state), run_url(flow_run.id), alert_day(flow_run, config)
+        config,
+        flow_name,
+        error_of(state),
+        run_url(flow_run.id),
+        alert_day(flow_run, config),
+        report_of(state),
     )
     # One alert per failed run: a second failing run the same day is news, and says so.
     message = dataclasses.replace(message, occasion=f"{message.occasion}:{flow_run.id}")

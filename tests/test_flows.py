@@ -52,7 +52,7 @@ def test_weekly_run_on_the_demo_writes_summaries_digests_and_the_tracking_tabs(
     tpm = summary_of(messages, "TPM")
     text = plain_text(tpm)
     assert "lundi 7 décembre 2026" in text
-    assert "[A2.5] Cartographie des services d'accueil" in text  # late, with its owner
+    assert "A2.5 — Cartographie des services d'accueil" in text  # late, with its owner
     assert "Hicham Idrissi" in text
     assert "h.idrissi@" in text  # the data problem, with its cell
     html = tpm.get_body(("html",))

@@ -205,6 +205,9 @@ def test_a_broken_project_fails_alone_the_run_says_so_and_the_officer_gets_one_a
     text = alert.get_body(("plain",)).get_content()
     run_id = state.state_details.flow_run_id
     assert "INSER" in text and "gone.xlsx" in text
+    # In the officer's language: what failed and why, what was sent, never Prefect's words.
+    assert "Projets non suivis" in text and "ont été envoyés" in text
+    assert "encountered an exception" not in text and "ProjectsFailed" not in text
     assert f"/runs/flow-run/{run_id}" in text
     with open_store(f"sqlite:///{suivi_env / 'suivi.db'}") as store:
         sent = store.outbox_items("sent")

@@ -236,9 +236,9 @@ def test_french_weekly_body(env: jinja2.Environment) -> None:
     assert 'dir="ltr"' in email.html
     assert "lundi 7 décembre 2026" in email.html
     assert "En retard" in email.html and "À risque" in email.html  # status in words
-    assert "«\u00a0Territorialisation des politiques migratoires\u00a0»" in email.html.replace(
-        "&nbsp;", "\u00a0"
-    )
+    assert "Territorialisation des politiques migratoires" in email.html  # the heading names it
+    # The week comes first: "Cette semaine" before any detail.
+    assert email.html.index("Cette semaine") < email.html.index("Ce qui a changé")
     assert email.subject == "[TPM] Point hebdomadaire – semaine 50 (7 déc. 2026)"
     assert "lundi 7 décembre 2026" in email.text
 
@@ -338,6 +338,61 @@ def test_run_failure_links_only_https_and_escapes_the_error(env: jinja2.Environm
         == "[suivi] Échec du traitement «\u00a0weekly-summary\u00a0» (7 déc. 2026)"
     )
     assert "href" not in render_email(unlinked, env).html
+
+
+FAILED_RUN: dict[str, Any] = {
+    "projects": ["TPM"],
+    "failed_projects": {"INSER": "SourceError: spreadsheet not found: check the key/URL in config"},
+    "emails_planned": 9,
+    "emails_sent": 7,
+    "emails_already_sent": 1,
+    "emails_failed": [],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", ["INSER", "Le tableau de suivi n'a pas pu être lu.", "Suivis normalement", "TPM",
+                "7 e-mails ont été envoyés.", "1 était déjà parti.", "1 e-mail attend"]),
+        ("ar", ["INSER", "تعذرت قراءة جدول التتبع.", "أرسلت 7 رسائل.", "رسالة واحدة في الانتظار"]),
+        ("en", ["INSER", "The spreadsheet could not be read.", "Followed as usual",
+                "7 e-mails were sent.", "1 had already gone out.", "1 e-mail waits"]),
+    ],
+)  # fmt: skip
+def test_failure_alert_says_which_projects_failed_what_was_sent_and_what_waits(
+    env: jinja2.Environment, language: str, expected: list[str]
+) -> None:
+    message = plan_run_failure(
+        settings(language),
+        "weekly-summary",
+        "ProjectsFailed: 1 project(s)",
+        None,
+        AS_OF,
+        FAILED_RUN,
+    )
+    email = render_email(message, env)
+
+    for text in (email.text, email.html.replace("&nbsp;", "\u00a0").replace("&#39;", "'")):
+        flat = text.replace("\u00a0", " ").replace("\u2066", "").replace("\u2069", "")
+        for part in expected:
+            assert part in flat, (language, part)
+        assert "spreadsheet not found" in flat  # the technical detail, kept
+        assert "encountered an exception" not in flat and "ProjectsFailed" not in flat
+        assert "peut-être" not in flat and "may not have" not in flat
+
+
+def test_failure_alert_without_a_report_never_claims_nothing_was_sent(
+    env: jinja2.Environment,
+) -> None:
+    message = plan_run_failure(
+        settings("fr"), "daily-watch", "StoreError: the history store cannot be opened", None, AS_OF
+    )
+    text = render_email(message, env).text.replace("\u00a0", " ")
+
+    assert "L'historique n'a pas pu être utilisé." in text
+    assert "aucun ne partira deux fois" in text and "peut-être" not in text
+    assert "the history store cannot be opened" in text
 
 
 # ---------------------------------------------------------------- chart and attachments
@@ -468,3 +523,95 @@ def test_the_chart_survives_an_achievement_in_the_wrong_unit() -> None:
         }
     )
     assert achievement_chart(indicators, "fr").startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------- what a phone shows first
+
+
+def week_lines_of(html: str) -> list[str]:
+    """The paragraphs of the weekly summary's "This week" box."""
+    box = re.search(r'<div class="week"[^>]*>(.*?)</div>', html, re.DOTALL)
+    assert box is not None
+    return re.findall(r"<p[^>]*>(.*?)</p>", box.group(1), re.DOTALL)
+
+
+def test_weekly_opens_with_the_week_in_five_lines_or_fewer(env: jinja2.Environment) -> None:
+    page = render_page(one(settings("fr"), MessageKind.WEEKLY_SUMMARY), env)
+    lines = week_lines_of(page)
+
+    assert 1 <= len(lines) <= 5
+    assert page.index("Cette semaine") < page.index("Ce qui a changé")
+    meetings, deliverables, late, decisions, counts = lines
+    assert "COPIL" in meetings and "lundi 14 décembre 2026" in meetings  # the meeting ahead
+    assert "Rapport intermédiaire" in deliverables and "14 déc. 2026" in deliverables
+    assert "A1" in late  # what became late since the last run
+    assert "A2" in decisions  # at risk: a decision to take
+    # Activities and deliverables counted apart.
+    plain = counts.replace("&nbsp;", " ").replace("\u00a0", " ")
+    assert "2 activités, 1 en retard" in plain and "1 livrable non soumis, 0 en retard" in plain
+
+
+def test_weekly_text_part_opens_with_the_week_too(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("en"), MessageKind.WEEKLY_SUMMARY), env)
+    opening = email.text.split("This week", 1)[1].split("What changed", 1)[0]
+
+    lines = [line for line in opening.splitlines() if line.strip() and set(line) != {"="}]
+    assert len(lines) <= 5
+    assert lines[0].startswith("Meetings: COPIL on Monday, 14 December 2026")
+    assert lines[-1] == "Counts: 2 activities, 1 late · 1 deliverable not submitted, 0 late."
+
+
+def test_a_deliverable_shows_its_name_once(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("fr"), MessageKind.DELIVERABLE_REMINDER), env)
+
+    assert email.html.count("Rapport intermédiaire") == 2  # the sentence and its block
+    assert "Rapport intermédiaire — Rapport intermédiaire" not in email.html
+    assert email.text.count("Rapport intermédiaire") == 2
+
+
+def test_an_item_block_says_state_due_date_what_to_do_and_where(env: jinja2.Environment) -> None:
+    email = render_email(one(settings("fr"), MessageKind.LATE_ALERT), env)
+    block = re.search(
+        r'<div class="item[^"]*"[^>]*>.*?</div>',
+        render_page(one(settings("fr"), MessageKind.LATE_ALERT), env),
+        re.DOTALL,
+    )
+
+    assert block is not None
+    shown = block.group(0).replace("&nbsp;", "\u00a0")
+    for part in ("A1 — Atelier de concertation", "En retard", "Échéance\u00a0:", "12 jours de retard",
+                 "À faire\u00a0: Mettez à jour l'avancement", "Onglet «\u00a0Activités\u00a0», ligne 2"):  # fmt: skip
+        assert part in shown, part
+    assert "<table" not in email.html.split("</h1>", 1)[1].replace('role="presentation"', "")
+
+
+def test_arabic_keeps_brackets_and_quoted_french_whole(env: jinja2.Environment) -> None:
+    config = settings("ar", name="Territorialisation (TPM) des politiques")
+    email = render_email(one(config, MessageKind.OWNER_DIGEST), env)
+    summary = render_email(one(config, MessageKind.WEEKLY_SUMMARY), env)
+    reminder = render_email(one(config, MessageKind.DELIVERABLE_REMINDER), env)
+
+    # Sheet text with brackets sits in an isolate (<bdi>): its brackets keep their order.
+    assert "<bdi>Territorialisation (TPM) des politiques (TPM)</bdi>" in email.html
+    # French words quoted inside an Arabic sentence are isolated in the HTML and the text.
+    assert "«\u2068Soumis\u2069»" in reminder.html and "«\u2068Soumis\u2069»" in reminder.text
+    assert "«\u2068Date de soumission\u2069»" in reminder.html
+    assert "\u2068Territorialisation (TPM) des politiques (TPM)\u2069" in email.text
+    # The subject starts right-to-left: "[TPM]" is isolated, not the first strong letter.
+    assert summary.subject.startswith("[\u2068TPM\u2069] ")
+    failure = render_email(
+        plan_run_failure(config, "daily-watch", "ValueError: x", None, AS_OF), env
+    )
+    assert failure.subject.startswith("[\u2068suivi\u2069] ")
+
+
+@pytest.mark.parametrize("kind", [str(kind) for kind in MessageKind])
+def test_every_kind_is_built_from_the_shared_blocks_without_wide_tables(kind: str) -> None:
+    """A new kind follows the same blocks, so it reads on a phone too (tests/test_screenshots.py)."""
+    html = (TEMPLATES / f"{kind}.html").read_text(encoding="utf-8")
+    text = (TEMPLATES / f"{kind}.txt").read_text(encoding="utf-8")
+
+    assert '{% extends "base.html" %}' in html and '"_blocks.html" as b' in html
+    assert "<table" not in html  # layout tables live in base.html only
+    assert '"_macros.txt" as m' in text
+    assert not re.search(r"(?<![\w.])t\(", html + text)  # words through gettext, not old keys

@@ -396,7 +396,9 @@ class Store:
                 if rows:  # an empty executemany would insert one row of defaults
                     connection.execute(sa.insert(table), rows)
 
-    def last_snapshot(self, project: str, before_run: int | None = None) -> Snapshot | None:
+    def last_snapshot(
+        self, project: str, before_run: int | None = None, flow: str | None = None
+    ) -> Snapshot | None:
         """The latest snapshot of a project, or None.
 
         With `before_run`, the latest saved by an earlier run of the same flow: the weekly
@@ -411,6 +413,10 @@ class Store:
             earlier_runs = sa.select(runs.c.id).where(runs.c.flow == same_flow)
             latest = latest.where(
                 snapshots.c.run_id < before_run, snapshots.c.run_id.in_(earlier_runs)
+            )
+        if flow is not None:  # what the next run of `flow` will compare with (preview)
+            latest = latest.where(
+                snapshots.c.run_id.in_(sa.select(runs.c.id).where(runs.c.flow == flow))
             )
         latest = latest.order_by(snapshots.c.run_id.desc()).limit(1)
         with self.engine.connect() as connection:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,9 @@ from suivi.adapters.tab_layout import style_sheet
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.sheet.dashboard import TabLayout
+
+# `#'Tab'!B5`, or the same in another workbook: `../equipe/tpm.xlsx#'Tab'!B5`.
+IN_WORKBOOK_LINK = re.compile(r"^[^#\s]*\.xls[xm]?#'|^#'")
 
 
 class Workbook:
@@ -67,8 +72,16 @@ class Workbook:
         save_workbook(book, self.output)
 
     def cell_url(self, tab: str, cell: str) -> str | None:
-        """An in-workbook link (`#'Tab'!B5`), which Excel and LibreOffice follow."""
-        return f"#{quote_sheetname(tab)}!{cell}"
+        """A link to the cell in the file holding the team's tabs, which Excel and LibreOffice follow.
+
+        `#'Tab'!B5` when the owned tabs are written into the team's workbook; with a separate
+        `output`, the team's file by its path relative to the output (`tpm.xlsx#'Tab'!B5`).
+        """
+        location = f"#{quote_sheetname(tab)}!{cell}"
+        if self.output.resolve() == self.path.resolve():
+            return location
+        relative = Path(os.path.relpath(self.path.resolve(), self.output.resolve().parent))
+        return f"{relative.as_posix()}{location}"
 
 
 def _empty_book() -> openpyxl.Workbook:
@@ -94,5 +107,5 @@ def _link_cells(sheet: Any) -> None:
     """Cells holding an in-workbook link become clickable hyperlinks."""
     for row in sheet.iter_rows():
         for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("#'"):
+            if isinstance(cell.value, str) and IN_WORKBOOK_LINK.match(cell.value):
                 cell.hyperlink = cell.value

@@ -10,11 +10,17 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 def iso_date(text: str) -> dt.date:
-    """--as-of YYYY-MM-DD."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    """--as-of as the sheets write dates: 07/12/2026, 7/12/26, 7 déc. 2026 or 2026-12-07."""
+    import pandas as pd
+
+    from suivi.sheet.parse import parse_dates
+
+    dates, failed = parse_dates(pd.Series([text.strip()], dtype="object"))
+    if failed.any() or pd.isna(dates.iloc[0]):
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r} (day first, as in the sheets: 07/12/2026, 7/12/26, 2026-12-07)"
+        )
+    return dates.iloc[0].date()
 
 
 def config_path_of(args: argparse.Namespace) -> Path:

@@ -131,10 +131,18 @@ def _problem_identity(problem: Problem) -> tuple[str, str, str, str]:
 
 
 def view_project(
-    project: Project, config: Config, env: Env, as_of: dt.date, store: Store | None = None
+    project: Project,
+    config: Config,
+    env: Env,
+    as_of: dt.date,
+    store: Store | None = None,
+    flow: str | None = None,
 ) -> ProjectView:
-    """Read, assess and compare with the last stored run, recording nothing (status, preview)."""
-    previous = store.last_snapshot(project.code) if store is not None else None
+    """Read, assess and compare with the last stored run, recording nothing (status, preview).
+
+    With `flow`, the last run of that flow: what its next run will compare with.
+    """
+    previous = store.last_snapshot(project.code, flow=flow) if store is not None else None
     history = (
         store.progress_history(project.code, since=as_of - dt.timedelta(days=PACE_WINDOW_DAYS))
         if store is not None

@@ -16,22 +16,29 @@ from suivi.notify.render import render_page, template_environment
 from suivi.settings import Config, Env
 
 PreviewOccasion = Literal["weekly", "daily", "committee"]
+# The flows' names (flows/weekly.py, flows/daily.py): each run compares with the last run of
+# its own flow, so the preview does too. A test keeps these equal to the flows' own.
+FLOW_OF: dict[str, str] = {"weekly": "weekly-summary", "daily": "daily-watch"}
+# Characters no file name may hold on Windows or macOS, and control characters.
+UNSAFE_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+|[^\w.@+-]+')
 
 
 def write_previews(
     occasion: PreviewOccasion, config: Config, env: Env, as_of: dt.date, out: Path
 ) -> list[Path]:
-    """Write one standalone HTML page per e-mail; returns their paths."""
+    """Write one standalone HTML page per e-mail the run of that day would send; returns their paths."""
+    flow = FLOW_OF.get(occasion, FLOW_OF["daily"])
     with open_store(env.database_url) as store:
-        views = [view_project(project, config, env, as_of, store) for project in config.projects]
+        views = [
+            view_project(project, config, env, as_of, store, flow=flow)
+            for project in config.projects
+        ]
     messages = plan_previews(occasion, views, config, as_of)
     templates = template_environment(config.template_folder())
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for number, message in enumerate(messages, start=1):
-        path = (
-            out / f"{number:03d}-{message.kind}-{message.project}-{_slug(message.recipient)}.html"
-        )
+        path = out / preview_file_name(number, message)
         path.write_text(render_page(message, templates), encoding="utf-8")
         paths.append(path)
     return paths
@@ -59,5 +66,13 @@ def plan_previews(
     return messages
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
+def preview_file_name(number: int, message: Message) -> str:
+    """`001-owner_digest-all-amina-example.org.html`: safe on Windows, macOS and Linux."""
+    project = "all" if message.project == "*" else message.project
+    parts = [f"{number:03d}", str(message.kind), project, message.recipient]
+    return "-".join(_safe(part) for part in parts)[:150] + ".html"
+
+
+def _safe(text: str) -> str:
+    """A piece of a file name: letters, digits, `.`, `@`, `+`, `-` and `_` only."""
+    return UNSAFE_IN_FILE_NAMES.sub("-", text).strip("-. ").lower() or "x"

@@ -18,6 +18,7 @@ from suivi.compute.calendar import Calendar
 from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
+from suivi.notify.week import week_ahead
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
 
@@ -128,6 +129,9 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
     thresholds = config.thresholds
     officer = config.officer_of(project)
     without_email = _owners_without_email(tracking)
+    committees = _upcoming_committees(view.tables.committees, as_of)
+    first_run = view.first_run or view.changes.first_run
+    newly_late = _conform_tracking(view.changes.newly_late)
     context = {
         **_common(view, config, as_of),
         "week": as_of.isocalendar().week,
@@ -136,11 +140,12 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
             "due_soon_days": thresholds.due_soon_days,
             "stale_days": thresholds.stale_days,
         },
+        "this_week": week_ahead(tracking, committees, newly_late, as_of, first_run=first_run),
         "counts": _counts(tracking, view),
         "changes": _changes_context(view),
         **_flag_sections(view, tracking),
         "indicators": _records(_conform(view.indicators, INDICATOR_COLUMNS)),
-        "committees": _upcoming_committees(view.tables.committees, as_of),
+        "committees": committees,
         "deliverables": _section(
             _with_item_columns(view, _upcoming_deliverables(tracking, as_of)),
             by=["deadline"],
@@ -483,9 +488,18 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
 
 
 def plan_run_failure(
-    config: Config, flow_name: str, error: str, run_url: str | None, as_of: dt.date
+    config: Config,
+    flow_name: str,
+    error: str,
+    run_url: str | None,
+    as_of: dt.date,
+    report: dict[str, Any] | None = None,
 ) -> Message:
-    """The alert to the portfolio's officer when a flow run fails (once a day per flow)."""
+    """The alert to the portfolio's officer when a flow run fails (once a day per flow).
+
+    `report` is what the run did before it failed (the flow's run report), when it got that
+    far: which projects were followed, which failed and why, what was sent, what waits.
+    """
     officer = config.officer
     person = _recipient(officer.name, officer.email) or (_clean_text(officer.name), officer.email)
     return Message(
@@ -502,8 +516,35 @@ def plan_run_failure(
             "run_url": run_url,
             "officer": _person(officer),
             "recipient": _named(person),
+            "outcome": _run_outcome(report),
         },
     )
+
+
+def _run_outcome(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a failed run did before failing, for the alert; None when it did nothing known."""
+    if not report:
+        return None
+    failed = report.get("failed_projects") or {}
+    emails_failed = report.get("emails_failed") or []
+    sent = int(report.get("emails_sent") or 0)
+    already = int(report.get("emails_already_sent") or 0)
+    planned = int(report.get("emails_planned") or 0)
+    return {
+        "followed": [str(code) for code in report.get("projects") or []],
+        "failed": [
+            {
+                "code": str(code),
+                "kind": str(why).split(":", 1)[0].strip(),
+                "detail": str(why)[:MAX_ERROR_CHARS],
+            }
+            for code, why in dict(failed).items()
+        ],
+        "sent": sent,
+        "already_sent": already,
+        "waiting": max(0, planned - sent - already),
+        "send_failures": [str(failure)[:300] for failure in emails_failed][:10],
+    }
 
 
 # ---------------------------------------------------------------- building blocks
@@ -662,6 +703,8 @@ def _counts(tracking: pd.DataFrame, view: ProjectView) -> dict[str, int]:
         "activities": int(activities.sum()),
         "done": int((activities & done).sum()),
         "late": int(flag_mask(tracking, Flag.LATE).sum()),
+        "late_activities": int((activities & flag_mask(tracking, Flag.LATE).to_numpy()).sum()),
+        "late_deliverables": int((deliverables & flag_mask(tracking, Flag.LATE).to_numpy()).sum()),
         "at_risk": int(flag_mask(tracking, Flag.AT_RISK).sum()),
         "late_start": int(flag_mask(tracking, Flag.LATE_START).sum()),
         "due_soon": int(flag_mask(tracking, Flag.DUE_SOON).sum()),

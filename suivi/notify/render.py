@@ -24,10 +24,11 @@ from suivi.i18n import (
     message_text,
     translate,
 )
-from suivi.i18n.catalogs import install_in_templates
+from suivi.i18n.catalogs import N_, gettext, install_in_templates
 from suivi.model import CONTROL_CHARACTERS, Email
 from suivi.notify.charts import achievement_chart
 from suivi.notify.messages import Message, MessageKind
+from suivi.notify.week import week_lines
 
 # Every header value: no control characters, no Unicode line or paragraph separators.
 HEADER_UNSAFE = CONTROL_CHARACTERS
@@ -41,6 +42,57 @@ LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 OPENING_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
 CLASS_ATTRIBUTE = re.compile(r' class="[^"]*"')
 CHART_COLUMNS = ["code", "achievement", "expected", "status"]
+# Unicode isolates keep sheet text whole inside right-to-left plain text and subjects.
+FIRST_STRONG_ISOLATE, LEFT_TO_RIGHT_ISOLATE, POP_ISOLATE = "\u2068", "\u2066", "\u2069"
+# «Soumis», «Suivi automatique»: French words quoted inside a right-to-left sentence.
+QUOTED_LATIN = re.compile(r"«\s?([^«»<>\u2066-\u2069]*[A-Za-z][^«»<>\u2066-\u2069]*?)\s?»")
+# Subject lines by kind; every value is filled in, each subject takes the ones it names.
+SUBJECTS: dict[str, str] = {
+    MessageKind.WEEKLY_SUMMARY: N_("[{project}] Weekly summary – week {week} ({date})"),
+    MessageKind.OWNER_DIGEST: N_("[{project}] Your items to update – week {week} ({date})"),
+    MessageKind.COMMITTEE_REMINDER: N_("[{project}] Reminder: {body} on {day} (in {days} days)"),
+    MessageKind.DELIVERABLE_REMINDER: N_(
+        "[{project}] Deliverable “{name}” due on {day} (in {days} days)"
+    ),
+    MessageKind.DELIVERABLE_OVERDUE: N_("[{project}] Overdue deliverable: “{name}” (due on {day})"),
+    MessageKind.LATE_ALERT: N_("[{project}] Newly late as of {date}"),
+    MessageKind.PROBLEM_REPORT: N_("[{project}] Data to fix in the tracking sheet ({date})"),
+    MessageKind.RUN_FAILURE: N_("[suivi] The “{flow}” run failed ({date})"),
+}
+FIRST_LATE_ALERT_SUBJECT = N_("[{project}] Late items as of {date}")
+LEADING_TAG = re.compile(r"^\[([^\]\u2066-\u2069]+)\]")
+CHART_ALT = N_(
+    "Bar chart: percentage achieved for each indicator and the level expected by now."
+    " The same data is in the “Chart data” table."
+)
+WHERE_TAB = N_("Tab “{tab}”")
+WHERE_ROW = N_("Tab “{tab}”, row {row}")
+# Why a run or a project failed, by the error's type, in words the officer reads.
+FAILURE_REASONS: dict[str, str] = {
+    "SourceError": N_("The spreadsheet could not be read."),
+    "StoreError": N_("The history store could not be used."),
+    "ConfigError": N_("The settings file has an error."),
+    "MailError": N_("The mail server could not be used."),
+}
+UNEXPECTED_FAILURE = N_("An unexpected error stopped it.")
+ERROR_KIND = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*(?:Error|Exception|Failed))\b")
+# What the owner should do, by state and kind ("" = any kind).
+HINTS: dict[tuple[str, str], str] = {
+    ("en_retard", ""): N_("Update progress and status, or the completion date if it is done."),
+    ("en_retard", "deliverable"): N_("If it was sent, write “Soumis” and the submission date."),
+    ("a_risque", ""): N_(
+        "Check the progress entered; if the deadline can no longer be met, tell the M&E officer."
+    ),
+    ("demarrage_tardif", ""): N_(
+        "Set the status to “En cours” and enter the progress, or say what is blocking."
+    ),
+    ("echeance_proche", ""): N_(
+        "The deadline is close: check that the progress entered is current."
+    ),
+    ("sans_mise_a_jour", ""): N_(
+        "Enter the current progress and today's date in “Dernière mise à jour”."
+    ),
+}
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, minify_css=True)
 
 
@@ -79,7 +131,17 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         shorten=_shorten,
         bidi=_bidi,
     )
-    environment.globals.update(t=_t, where=_where, hint=_hint, labelled=_labelled)
+    environment.globals.update(
+        t=_t,
+        where=_where,
+        hint=_hint,
+        labelled=_labelled,
+        title_of=_title_of,
+        problem_message=_problem_message,
+        this_week_lines=_this_week_lines,
+        failure_reason=_failure_reason,
+        error_kind=error_kind,
+    )
     install_in_templates(environment)
     return environment
 
@@ -105,8 +167,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
 def render_email(message: Message, env: jinja2.Environment) -> Email:
     """The e-mail for a message: subject, one-line inlined HTML, text/plain, chart, pack."""
     context, images = _template_context(message)
-    document = env.get_template(f"{message.kind}.html").render(context)
-    text = env.get_template(f"{message.kind}.txt").render(context)
+    document = _finished(env.get_template(f"{message.kind}.html").render(context), context)
+    text = _finished(env.get_template(f"{message.kind}.txt").render(context), context)
     return Email(
         key=message.key,
         kind=str(message.kind),
@@ -124,11 +186,17 @@ def render_email(message: Message, env: jinja2.Environment) -> Email:
 def render_page(message: Message, env: jinja2.Environment) -> str:
     """A standalone HTML page of the e-mail (preview, outbox copy): images embedded."""
     context, images = _template_context(message)
-    page = _INLINER.inline(env.get_template(f"{message.kind}.html").render(context))
+    page = _finished(env.get_template(f"{message.kind}.html").render(context), context)
+    page = _INLINER.inline(page)
     for cid, png, _ in images:
         embedded = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         page = page.replace(f"cid:{cid}", embedded)
     return page
+
+
+def _finished(rendered: str, context: dict[str, Any]) -> str:
+    """In right-to-left mails, French words quoted in the sentences kept whole."""
+    return isolate_quoted_latin(rendered) if context["dir"] == "rtl" else rendered
 
 
 def header_safe(value: object) -> str:
@@ -140,42 +208,35 @@ def subject_of(message: Message) -> str:
     """The subject line: project, kind and date, in the message's language."""
     language = language_or_default(message.language)
     context = message.context
-    project = context.get("project", {}).get("code") or message.project
-    as_of = format_day(context.get("as_of"), language, "short")
-    week = context.get("week", "")
-    kind = message.kind
-    if kind == MessageKind.WEEKLY_SUMMARY:
-        text = translate("subject.weekly_summary", language, project=project, week=week, date=as_of)
-    elif kind == MessageKind.OWNER_DIGEST:
-        text = translate("subject.owner_digest", language, project=project, week=week, date=as_of)
-    elif kind == MessageKind.COMMITTEE_REMINDER:
-        committee = context.get("committee", {})
-        text = translate(
-            "subject.committee_reminder",
-            language,
-            project=project,
-            body=committee.get("body") or "",
-            date=format_day(committee.get("date"), language, "short"),
-            days=context.get("days_before", ""),
-        )
-    elif kind in (MessageKind.DELIVERABLE_REMINDER, MessageKind.DELIVERABLE_OVERDUE):
-        item = context.get("item", {})
-        text = translate(
-            f"subject.{kind}",
-            language,
-            project=project,
-            name=item.get("name") or item.get("id") or "",
-            date=format_day(item.get("deadline"), language, "short"),
-            days=context.get("days_before", ""),
-        )
-    elif kind == MessageKind.LATE_ALERT:
-        key = "subject.late_alert_first" if context.get("first_run") else "subject.late_alert"
-        text = translate(key, language, project=project, date=as_of)
-    elif kind == MessageKind.RUN_FAILURE:
-        text = translate("subject.run_failure", language, flow=context.get("flow", ""), date=as_of)
-    else:
-        text = translate(f"subject.{kind}", language, project=project, date=as_of)
+    # In Arabic, "[TPM]" and French names must not turn the subject left-to-right.
+    kept = _header_isolate if is_rtl(language) else str
+    project = kept(context.get("project", {}).get("code") or message.project)
+    committee = context.get("committee", {})
+    item = context.get("item", {})
+    subject = SUBJECTS.get(str(message.kind), SUBJECTS[MessageKind.PROBLEM_REPORT])
+    if message.kind == MessageKind.LATE_ALERT and context.get("first_run"):
+        subject = FIRST_LATE_ALERT_SUBJECT
+    day = committee.get("date") if committee else item.get("deadline")
+    text = gettext(
+        subject,
+        language,
+        project=project,
+        week=context.get("week", ""),
+        date=format_day(context.get("as_of"), language, "short"),
+        body=kept(committee.get("body") or ""),
+        name=kept(item.get("name") or item.get("id") or ""),
+        day=format_day(day, language, "short"),
+        days=context.get("days_before", ""),
+        flow=kept(context.get("flow", "")),
+    )
+    if is_rtl(language):  # "[suivi]" written in the catalog: isolated like the rest
+        text = LEADING_TAG.sub(lambda tag: f"[{_header_isolate(tag.group(1))}]", text)
     return header_safe(text)[:MAX_SUBJECT_CHARS]
+
+
+def _header_isolate(value: object) -> str:
+    """Sheet text kept whole in a right-to-left header: Unicode first-strong isolate."""
+    return f"{FIRST_STRONG_ISOLATE}{value}{POP_ISOLATE}"
 
 
 def _template_context(
@@ -189,7 +250,7 @@ def _template_context(
     indicators = message.context.get("indicators") or []
     if message.kind == MessageKind.WEEKLY_SUMMARY and indicators:
         cid = _content_id("chart", message.project, message.occasion)
-        alt = translate("chart.alt", language)
+        alt = gettext(CHART_ALT, language)
         bars = tuple(
             tuple(indicator.get(column) for column in CHART_COLUMNS) for indicator in indicators
         )
@@ -297,43 +358,117 @@ def _labelled(context: Any, key: str, value: object) -> str:
 
 
 @jinja2.pass_context
-def _where(context: Any, item: dict[str, Any]) -> str:
+def _where(context: Any, item: dict[str, Any]) -> Markup | str:
     """Where in the sheet a row lives: tab and row number."""
-    language = _language(context)
-    tab = item.get("tab") or ""
+    tab = _isolated(context, item.get("tab") or "")
     row = item.get("row")
     if row is None:
-        return translate("where_tab", language, tab=tab)
-    return translate("where", language, tab=tab, row=row)
+        return _words(context, WHERE_TAB, tab=tab)
+    return _words(context, WHERE_ROW, tab=tab, row=_isolated(context, row, "ltr"))
 
 
 @jinja2.pass_context
-def _hint(context: Any, item: dict[str, Any]) -> str:
+def _hint(context: Any, item: dict[str, Any]) -> Markup | str:
     """What the owner should update in the sheet for this row's state."""
-    language = _language(context)
     state = str(item.get("state") or "")
-    keys = [f"hint.{state}.{item.get('kind')}", f"hint.{state}"]
-    for key in keys:
-        text = translate(key, language)
-        if text != key:
-            return text
-    return ""
+    message = HINTS.get((state, str(item.get("kind"))), HINTS.get((state, ""), ""))
+    return _words(context, message) if message else ""
 
 
 @jinja2.pass_context
-def _ltr(context: Any, value: object) -> Markup:
+def _title_of(context: Any, item: dict[str, Any]) -> Markup | str:
+    """`A2.3 — Atelier de concertation`; an item whose ID is its name shows the name once."""
+    identifier = str(item.get("id") or "").strip()
+    name = str(item.get("name") or "").strip()
+    if not name:
+        return _isolated(context, identifier, "ltr")
+    shown_name = _isolated(context, _shorten(name))
+    if not identifier or identifier == name:  # deliverables: the ID is often the title itself
+        return shown_name
+    return _joined(context, _isolated(context, identifier, "ltr"), " — ", shown_name)
+
+
+@jinja2.pass_context
+def _problem_message(context: Any, problem: dict[str, Any]) -> Markup | str:
+    """What is wrong (said in the mail's language by the planner), kept whole in right-to-left."""
+    return _isolated(context, problem.get("message"))
+
+
+@jinja2.pass_context
+def _this_week_lines(context: Any) -> list[Markup | str]:
+    """The weekly summary's opening: five lines at most, what this week holds."""
+    lines = week_lines(
+        context.get("this_week") or {}, _language(context), lambda value: _isolated(context, value)
+    )
+    # Sheet text in the lines went through _isolated (escaped in HTML); the rest is the catalog's.
+    return [Markup(line) for line in lines] if context.eval_ctx.autoescape else lines
+
+
+def _words(context: Any, message: str, **values: object) -> Markup | str:
+    """A catalog message in the template's language, `{name}` placeholders filled.
+
+    In HTML the message is escaped, plain values too, and markup values (isolated sheet
+    text) are kept; in text, values go in as they are.
+    """
+    text = gettext(message, _language(context))
+    if context.eval_ctx.autoescape:
+        return Markup(escape(text)).format(**values)
+    return text.format(**values)
+
+
+def _isolated(context: Any, value: object, direction: str | None = None) -> Markup | str:
+    """Sheet text kept whole in a right-to-left mail: <bdi> in HTML, Unicode isolates in text.
+
+    `direction="ltr"` for what is always left-to-right (IDs, numbers, addresses); otherwise
+    the browser takes the text's own first strong letter (`dir="auto"`, like <bdi>).
+    """
+    shown = _dash(value)
+    html = context.eval_ctx.autoescape
+    if not is_rtl(_language(context)):
+        return Markup("{}").format(shown) if html else str(shown)
+    if html:
+        opening = '<bdi dir="ltr">' if direction == "ltr" else "<bdi>"
+        return Markup(opening + "{}</bdi>").format(shown)
+    isolate = LEFT_TO_RIGHT_ISOLATE if direction == "ltr" else FIRST_STRONG_ISOLATE
+    return f"{isolate}{shown}{POP_ISOLATE}"
+
+
+def _joined(context: Any, *parts: object) -> Markup | str:
+    """Pieces put together, escaped in HTML unless already markup."""
+    if context.eval_ctx.autoescape:
+        return Markup("").join(escape(part) for part in parts)
+    return "".join(str(part) for part in parts)
+
+
+def error_kind(error: object) -> str:
+    """`SourceError` from `SourceError: spreadsheet not found`; "" when no type is named."""
+    match = ERROR_KIND.search(str(error or ""))
+    return match.group(1).rsplit(".", 1)[-1] if match else ""
+
+
+@jinja2.pass_context
+def _failure_reason(context: Any, kind: str) -> Markup | str:
+    """Why something failed, from the error's type, in the mail's language."""
+    return _words(context, FAILURE_REASONS.get(kind, UNEXPECTED_FAILURE))
+
+
+def isolate_quoted_latin(text: str) -> str:
+    """In right-to-left text, «Soumis» and «Suivi automatique» kept whole and in order."""
+    return QUOTED_LATIN.sub(
+        lambda quoted: f"«{FIRST_STRONG_ISOLATE}{quoted.group(1)}{POP_ISOLATE}»", text
+    )
+
+
+@jinja2.pass_context
+def _ltr(context: Any, value: object) -> Markup | str:
     """A value kept left-to-right inside right-to-left text (IDs, numbers, cells, addresses)."""
-    if not is_rtl(_language(context)):
-        return Markup("{}").format(_dash(value))  # already left-to-right: spare the bytes
-    return Markup('<bdi dir="ltr">{}</bdi>').format(_dash(value))
+    return _isolated(context, value, "ltr")
 
 
 @jinja2.pass_context
-def _bidi(context: Any, value: object) -> Markup:
+def _bidi(context: Any, value: object) -> Markup | str:
     """Sheet text isolated in right-to-left mails, so Latin names do not reorder around it."""
-    if not is_rtl(_language(context)):
-        return Markup("{}").format(_dash(value))
-    return Markup("<bdi>{}</bdi>").format(_dash(value))
+    return _isolated(context, value)
 
 
 def _https_link(value: object, text: object = None) -> Markup:
