@@ -19,6 +19,8 @@ class Tab(StrEnum):
     MEASURES = "measures"
     COMMITTEES = "committees"
     DELIVERABLES = "deliverables"
+    TARGETS = "targets"
+    COMMITMENTS = "commitments"
 
 
 class OwnedTab(StrEnum):
@@ -46,7 +48,11 @@ TAB_HEADERS: dict[Tab, tuple[str, str]] = {
     Tab.MEASURES: ("Mesures", "Measurements"),
     Tab.COMMITTEES: ("Comités", "Committees"),
     Tab.DELIVERABLES: ("Échéances", "Deliverables"),
+    Tab.TARGETS: ("Cibles", "Targets"),
+    Tab.COMMITMENTS: ("Engagements", "Commitments"),
 }
+# Tabs a spreadsheet may leave out without a word (§6.6).
+OPTIONAL_TABS = frozenset({Tab.TARGETS, Tab.COMMITMENTS})
 
 COLUMNS: dict[Tab, tuple[Column, ...]] = {
     Tab.ACTIVITIES: (
@@ -106,6 +112,22 @@ COLUMNS: dict[Tab, tuple[Column, ...]] = {
         Column("owner", "Responsable", "owner"),
         Column("owner_email", "Email responsable", "owner_email", "email"),
         Column("submitted_on", "Date de soumission", "submitted_on", "date"),
+    ),
+    Tab.TARGETS: (
+        Column("indicator", "Code indicateur", "indicator", required=True),
+        Column("period", "Période", "period", required=True),
+        Column("breakdown", "Désagrégation", "breakdown"),
+        Column("target", "Cible", "target", "number", required=True),
+    ),
+    Tab.COMMITMENTS: (
+        Column("funder", "Bailleur", "funder"),
+        Column("deliverable", "Livrable", "deliverable", required=True),
+        Column("periodicity", "Périodicité", "periodicity", required=True),
+        Column("delay_days", "Délai", "delay_days", "number", required=True),
+        Column("start", "Début", "start", "date", required=True),
+        Column("end", "Fin", "end", "date", required=True),
+        Column("owner", "Responsable", "owner"),
+        Column("owner_email", "Email responsable", "owner_email", "email"),
     ),
 }
 
