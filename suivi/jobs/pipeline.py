@@ -81,6 +81,7 @@ def assess_project(
         as_of=as_of,
         rules=config.indicators,
         project_start=project.start,
+        targets=tables.targets,
     )
     indicators = forecast_indicators(
         indicators,
