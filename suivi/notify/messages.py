@@ -68,6 +68,7 @@ class MessageKind(StrEnum):
     LATE_ALERT = "late_alert"
     PROBLEM_REPORT = "problem_report"
     RUN_FAILURE = "run_failure"
+    ESCALATION = "escalation"
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Message:
     to: tuple[Recipient, ...]  # exactly one (name, address): exactly-once is per recipient
     language: Language
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    cc: tuple[Recipient, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def recipient(self) -> str:
@@ -274,6 +276,7 @@ def plan_daily(
         messages += _late_alerts(view, config, as_of, overdue_from)
         if view.problems_changed:
             messages += _problem_report(view, config, as_of)
+        messages += plan_escalations(view, config, as_of)
     return _unique(messages)
 
 
@@ -477,6 +480,13 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
             MessageKind.PROBLEM_REPORT, project.code, occasion, person, config, project, context
         )
     ]
+
+
+def plan_escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[Message]:
+    """Items late long enough to go up (suivi.notify.escalation, which builds on this module)."""
+    from suivi.notify.escalation import escalations  # noqa: PLC0415 — it imports this module
+
+    return escalations(view, config, as_of)
 
 
 # ---------------------------------------------------------------- run failure

@@ -24,7 +24,7 @@ from suivi.i18n import (
     message_text,
     translate,
 )
-from suivi.i18n.catalogs import install_in_templates
+from suivi.i18n.catalogs import gettext, install_in_templates
 from suivi.model import CONTROL_CHARACTERS, Email
 from suivi.notify.charts import achievement_chart
 from suivi.notify.messages import Message, MessageKind
@@ -118,6 +118,7 @@ def render_email(message: Message, env: jinja2.Environment) -> Email:
         language=context["language"],
         images=tuple((cid, png) for cid, png, _ in images),
         attachments=(),  # a committee reminder's pack is attached by suivi.jobs.committee
+        cc=tuple((header_safe(name), header_safe(address)) for name, address in message.cc),
     )
 
 
@@ -171,6 +172,15 @@ def subject_of(message: Message) -> str:
     elif kind == MessageKind.LATE_ALERT:
         key = "subject.late_alert_first" if context.get("first_run") else "subject.late_alert"
         text = translate(key, language, project=project, date=as_of)
+    elif kind == MessageKind.ESCALATION:
+        item = context.get("item", {})
+        text = gettext(
+            "{project}: {name} late for {days} days",
+            language,
+            project=project,
+            name=item.get("name") or item.get("id") or "",
+            days=item.get("days_late", ""),
+        )
     elif kind == MessageKind.RUN_FAILURE:
         text = translate("subject.run_failure", language, flow=context.get("flow", ""), date=as_of)
     else:
