@@ -18,6 +18,7 @@ from suivi.compute.calendar import Calendar
 from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
+from suivi.notify.funders import funders_context
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
 
@@ -150,6 +151,7 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
         ),
         "problems": _problems(view, config.language_of(view.project)),
         "owners_without_email": without_email,
+        **funders_context(tracking, view.indicators, as_of),
     }
     recipients = [_recipient(officer.name, officer.email)]
     recipients += [_recipient(*_split_address(address)) for address in project.team]
