@@ -199,7 +199,9 @@ def test_report_iptt_command_on_the_demo(
     assert by_period[3][6] == "Durée du programme" and by_period[3][12] == (
         "2026-S1 (1 janv. 2026 – 30 juin 2026)"
     )
-    women = next(row for row in by_period if row[:3] == ["R1.2", "Élus et cadres communaux formés", "Femmes"])
+    women = next(
+        row for row in by_period if row[:3] == ["R1.2", "Élus et cadres communaux formés", "Femmes"]
+    )
     # 2026: 18 + 15 of 60 → 55 %.
     assert women[6:12] == [60, 33, 0.55, 60, 33, 0.55]
     tpm = rows_of(book["TPM"])
@@ -280,7 +282,9 @@ def test_period_sheet_read_back_cell_by_cell(tmp_path: Path) -> None:
         None, 12, None, None, 12, None, None, 12, None, None, None, None,
     ]  # fmt: skip
     assert rows[8][:2] == ["E1", "=Satisfaction (%)"] and sheet["B9"].data_type == "s"
-    assert rows[8][6:] == pytest.approx([80, 61, 61 / 80, None, 61, None, 60, 61, 61 / 60, 80, None, None])
+    assert rows[8][6:] == pytest.approx(
+        [80, 61, 61 / 80, None, 61, None, 60, 61, 61 / 60, 80, None, None]
+    )
     assert rows[9][:3] == ["P2", "Ateliers réalisés", "All"] and rows[9][7] == 1
     assert rows[11][0].startswith("Actual of a period")
     assert "G4:I4" in {str(merged) for merged in sheet.merged_cells.ranges}

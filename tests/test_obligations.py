@@ -53,7 +53,9 @@ def deliverables_of(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
     )
 
 
-def test_a_semestrial_report_60_days_after_each_semester_of_three_years_is_six_deliverables() -> None:
+def test_a_semestrial_report_60_days_after_each_semester_of_three_years_is_six_deliverables() -> (
+    None
+):
     lines = commitments_of(("AFD", "Rapport narratif", 6, 60, "2026-01-01", "2028-12-31"))
     obligations = expand_commitments(lines)
     assert obligations["deliverable"].tolist() == [

@@ -50,7 +50,11 @@ def test_period_boundary_a_sum_starts_again_on_the_first_day_of_the_semester() -
     measures = measures_of(("I1", "2026-06-30", 30.0), ("I1", "2026-07-01", 10.0))
     # 30 June: S1 (181 days) is over, 30 of 60 → behind, 50 %.
     last_day = judged(targets, indicators, measures, "2026-06-30").loc[""]
-    assert (last_day["period"], last_day["actual"], last_day["status"]) == ("2026-S1", 30.0, "behind")
+    assert (last_day["period"], last_day["actual"], last_day["status"]) == (
+        "2026-S1",
+        30.0,
+        "behind",
+    )
     assert last_day["achievement"] == pytest.approx(0.5)
     # 1 July: S2 counts only its own 10; the line is at 40 × 1/184 → on track, 25 %.
     first_day = judged(targets, indicators, measures, "2026-07-01").loc[""]

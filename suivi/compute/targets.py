@@ -36,6 +36,11 @@ PERIOD_COLUMNS = [
     "achievement", "expected", "status", "missing_measure",
 ]  # fmt: skip
 
+CURRENT_COLUMNS = [
+    "project", "code", "breakdown", "period", "period_start", "period_end", "period_months",
+    "target",
+]  # fmt: skip
+
 
 def judge_periods(
     targets: pd.DataFrame,
@@ -87,9 +92,7 @@ def with_period_status(table: pd.DataFrame, judged: pd.DataFrame) -> pd.DataFram
     indicators without rows in `Cibles` keep every value they had.
     """
     totals = judged[judged["breakdown"].eq("")].set_index(["project", "code"])
-    keys = pd.MultiIndex.from_arrays(
-        [table["project"].astype("str"), table["code"].astype("str")]
-    )
+    keys = pd.MultiIndex.from_arrays([table["project"].astype("str"), table["code"].astype("str")])
     found = totals.reindex(keys)
     has_period = found["status"].notna().to_numpy()
     added = {
@@ -137,17 +140,11 @@ def _breakdown_lists(judged: pd.DataFrame, keys: pd.MultiIndex) -> np.ndarray:
 def _current_targets(targets: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
     """Per project, indicator and breakdown, the shortest target period that holds today."""
     if targets.empty:
-        return pd.DataFrame(
-            columns=["project", "code", "breakdown", "period", "period_start", "period_end",
-                     "period_months", "target"]  # fmt: skip
-        )
+        return pd.DataFrame(columns=CURRENT_COLUMNS)
     holding = targets[(targets["period_start"] <= today) & (targets["period_end"] >= today)]
     holding = holding.sort_values("period_months", kind="stable")
     first = holding.drop_duplicates(["project", "indicator", "breakdown"], keep="first")
-    return first.rename(columns={"indicator": "code"})[
-        ["project", "code", "breakdown", "period", "period_start", "period_end", "period_months",
-         "target"]  # fmt: skip
-    ].reset_index(drop=True)
+    return first.rename(columns={"indicator": "code"})[CURRENT_COLUMNS].reset_index(drop=True)
 
 
 def _definitions(indicators: pd.DataFrame) -> pd.DataFrame:
@@ -199,14 +196,16 @@ def _actuals(
 
 def _start_levels(current: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
     """Where a `dernière` line starts: the previous period's target of the same length, else baseline."""
-    earlier = current[["project", "code", "breakdown", "period_start", "period_months"]].assign(
-        slot=np.arange(len(current))
-    ).merge(
-        targets.rename(columns={"indicator": "code", "period_start": "other_start"})[
-            ["project", "code", "breakdown", "period_months", "other_start", "target"]
-        ],
-        on=["project", "code", "breakdown", "period_months"],
-        how="inner",
+    earlier = (
+        current[["project", "code", "breakdown", "period_start", "period_months"]]
+        .assign(slot=np.arange(len(current)))
+        .merge(
+            targets.rename(columns={"indicator": "code", "period_start": "other_start"})[
+                ["project", "code", "breakdown", "period_months", "other_start", "target"]
+            ],
+            on=["project", "code", "breakdown", "period_months"],
+            how="inner",
+        )
     )
     earlier = earlier[earlier["other_start"] < earlier["period_start"]]
     previous = earlier.sort_values("other_start").groupby("slot")["target"].last()

@@ -5,46 +5,22 @@ it holds up. Late for `director_after_days`: one alert to the director, the offi
 (only the highest level reached is sent, so a first run never sends both). Each alert goes out
 once per item, level and episode: the episode is the deadline the item missed, so an item that
 recovers (done, or given a later deadline) and slips again is escalated again.
+
+The rules live here; suivi.notify.messages turns the items into messages.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pandas as pd
 
-from suivi.notify.messages import (
-    MessageKind,
-    Message,
-    ProjectView,
-    _common,
-    _message,
-    _recipient,
-    _records,
-    _slug,
-    _with_item_columns,
-)
 from suivi.schema import Flag
-from suivi.settings import Config, Escalation
+from suivi.settings import Escalation, Person
 
 OFFICER = "officer"
 DIRECTOR = "director"
 MAX_BLOCKED = 10  # indicators named as held up by one late activity
-
-
-def escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[Message]:
-    """The escalation alerts due today for one project (none without `escalation:` settings)."""
-    rules = config.escalation
-    if rules is None or view.tracking.empty:
-        return []
-    levels = escalation_levels(view.tracking, rules)
-    items = _with_item_columns(view, view.tracking).assign(level=levels)
-    items = items[items["level"].notna().to_numpy()]
-    messages: list[Message] = []
-    for item in _records(items):
-        messages += _alerts(view, config, as_of, rules, item)
-    return messages
 
 
 def escalation_levels(tracking: pd.DataFrame, rules: Escalation) -> pd.Series:
@@ -56,50 +32,41 @@ def escalation_levels(tracking: pd.DataFrame, rules: Escalation) -> pd.Series:
     return level.mask(late & (days >= rules.director_after_days), DIRECTOR)
 
 
-def _alerts(
-    view: ProjectView, config: Config, as_of: dt.date, rules: Escalation, item: dict[str, Any]
-) -> list[Message]:
-    """The one alert of an item at its level: to the officer, or to the director, officer in copy."""
-    officer = config.officer_of(view.project)
-    officer_person = _recipient(officer.name, officer.email)
-    if item["level"] == DIRECTOR and rules.director is not None:
-        person = _recipient(rules.director.name, rules.director.email)
-        copy = (officer_person,) if officer_person is not None else ()
-    else:
-        person, copy = officer_person, ()
-    if person is None:
-        return []
-    episode = item["deadline"].isoformat() if item.get("deadline") else "undated"
-    occasion = f"{item['level']}:{episode}:{item['kind']}:{_slug(item['id'])}"
-    context = {
-        **_common(view, config, as_of),
-        "item": item,
-        "level": item["level"],
-        "after_days": rules.director_after_days
-        if item["level"] == DIRECTOR
-        else rules.officer_after_days,
-        "blocked": blocked_by(view, item),
-    }
-    message = _message(
-        MessageKind.ESCALATION, view.project.code, occasion, person, config, view.project, context
-    )
-    return [Message(**{**message.__dict__, "cc": copy})]
+def escalation_occasion(item: dict[str, Any], slug: str) -> str:
+    """The alert's occasion: level, missed deadline (the episode), kind and item."""
+    deadline = item.get("deadline")
+    episode = deadline.isoformat() if deadline is not None else "undated"
+    return f"{item['level']}:{episode}:{item['kind']}:{slug}"
 
 
-def blocked_by(view: ProjectView, item: dict[str, Any]) -> dict[str, Any]:
-    """What a late item holds up: its result's indicators and the funder it is owed to."""
-    indicators = view.indicators
-    output = item.get("output") or _output_of(view, item)
+def escalation_people(
+    level: str, rules: Escalation, officer: Person
+) -> tuple[Person, tuple[Person, ...]]:
+    """Who gets the alert and who is in copy: the officer alone, or the director and the officer."""
+    if level == DIRECTOR and rules.director is not None:
+        return rules.director, (officer,)
+    return officer, ()
+
+
+def threshold_of(level: str, rules: Escalation) -> int:
+    """The number of days late after which `level` hears of an item."""
+    return rules.director_after_days if level == DIRECTOR else rules.officer_after_days
+
+
+def blocked_by(
+    item: dict[str, Any], activities: pd.DataFrame, indicators: pd.DataFrame
+) -> dict[str, Any]:
+    """What a late item holds up: the indicators of its result and the funder it is owed to."""
+    output = _output_of(item, activities)
     held: list[dict[str, Any]] = []
     if output and not indicators.empty and "output" in indicators.columns:
-        same = indicators[indicators["output"].astype("str").eq(str(output)).to_numpy()]
+        same = indicators[indicators["output"].astype("str").eq(output).to_numpy()]
         held = same[["code", "name"]].head(MAX_BLOCKED).astype("object").to_dict("records")
-    return {"output": output or "", "indicators": held, "funder": item.get("funder") or ""}
+    return {"output": output, "indicators": held, "funder": item.get("funder") or ""}
 
 
-def _output_of(view: ProjectView, item: dict[str, Any]) -> str:
+def _output_of(item: dict[str, Any], activities: pd.DataFrame) -> str:
     """The result an activity belongs to, from the `Activités` tab."""
-    activities = view.tables.activities
     if item.get("kind") != "activity" or activities.empty or "output" not in activities.columns:
         return ""
     match = activities.loc[activities["id"].astype("str").eq(str(item["id"])), "output"]

@@ -10,7 +10,9 @@ import pandas as pd
 from suivi.compute.obligations import next_obligations
 
 
-def funders_context(tracking: pd.DataFrame, indicators: pd.DataFrame, as_of: dt.date) -> dict[str, Any]:
+def funders_context(
+    tracking: pd.DataFrame, indicators: pd.DataFrame, as_of: dt.date
+) -> dict[str, Any]:
     """`period_targets` (indicators judged on a period, with their breakdowns) and `obligations`."""
     return {
         "period_targets": period_targets(indicators),

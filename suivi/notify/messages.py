@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -18,6 +19,7 @@ from suivi.compute.calendar import Calendar
 from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
+from suivi.notify import escalation
 from suivi.notify.funders import funders_context
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
@@ -485,10 +487,34 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
 
 
 def plan_escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[Message]:
-    """Items late long enough to go up (suivi.notify.escalation, which builds on this module)."""
-    from suivi.notify.escalation import escalations  # noqa: PLC0415 — it imports this module
-
-    return escalations(view, config, as_of)
+    """Items late long enough to go up (rules in suivi.notify.escalation), one alert each."""
+    rules = config.escalation
+    if rules is None or view.tracking.empty:
+        return []
+    items = _with_item_columns(view, view.tracking)
+    items = items.assign(level=escalation.escalation_levels(_conform_tracking(view.tracking), rules))
+    messages = []
+    for item in _records(items[items["level"].notna().to_numpy()]):
+        level = item["level"]
+        person, copy = escalation.escalation_people(level, rules, config.officer_of(view.project))
+        recipient = _recipient(person.name, person.email)
+        if recipient is None:
+            continue
+        context = {
+            **_common(view, config, as_of),
+            "item": item,
+            "level": level,
+            "after_days": escalation.threshold_of(level, rules),
+            "blocked": escalation.blocked_by(item, view.tables.activities, view.indicators),
+        }
+        occasion = escalation.escalation_occasion(item, _slug(item["id"]))
+        message = _message(
+            MessageKind.ESCALATION, view.project.code, occasion, recipient, config, view.project,
+            context,
+        )  # fmt: skip
+        cc = _distinct(_recipient(other.name, other.email) for other in copy)
+        messages.append(dataclasses.replace(message, cc=tuple(cc)))
+    return messages
 
 
 # ---------------------------------------------------------------- run failure

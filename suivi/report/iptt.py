@@ -333,7 +333,9 @@ def _slots(indicators: pd.DataFrame, targets: pd.DataFrame, measures: pd.DataFra
         if frame is not None and not frame.empty
     ]
     parts = (
-        pd.concat(named, ignore_index=True) if named else pd.DataFrame(columns=["code", "breakdown"])
+        pd.concat(named, ignore_index=True)
+        if named
+        else pd.DataFrame(columns=["code", "breakdown"])
     )
     parts = parts[parts["breakdown"].astype("str").str.strip().ne("")]
     parts = parts.assign(folded=parts["breakdown"].map(normalise_label))
@@ -405,9 +407,9 @@ def _life_targets(slots: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
     parts = parts[parts["period_months"].eq(longest)].sort_values("period_start", kind="stable")
     grouped = parts.groupby(["indicator", "folded"])["target"]
     keyed = slots[["code", "folded", "summed"]].merge(
-        pd.DataFrame({"sum": grouped.sum(), "last": grouped.last()}).reset_index().rename(
-            columns={"indicator": "code"}
-        ),
+        pd.DataFrame({"sum": grouped.sum(), "last": grouped.last()})
+        .reset_index()
+        .rename(columns={"indicator": "code"}),
         on=["code", "folded"],
         how="left",
     )
@@ -432,13 +434,13 @@ def triplet_column(group: str, word: str) -> str:
 __all__ = [
     "IpttProject",
     "Period",
-    "period_table",
-    "period_words",
-    "target_periods",
-    "triplet_column",
     "header_labels",
     "iptt_table",
     "iptt_words",
+    "period_table",
+    "period_words",
     "quarter_range",
+    "target_periods",
+    "triplet_column",
     "value_column_letter",
 ]

@@ -16,8 +16,8 @@ from suivi.schema import (
     COLUMNS,
     DELIVERABLE_STATUS_LABELS,
     DIRECTION_LABELS,
-    OPTIONAL_TABS,
     FREQUENCY_DAYS,
+    OPTIONAL_TABS,
     STATUS_LABELS,
     TAB_HEADERS,
     Column,
@@ -121,9 +121,7 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
         headers.get(Tab.MEASURES, {}).get("indicator", ""),
     )
     problems.extend(found)
-    targets, commitments, found = funders.check_funder_tabs(
-        project, frames[Tab.TARGETS], frames[Tab.COMMITMENTS], frames[Tab.INDICATORS], titles, letters
-    )
+    targets, commitments, found = funders.check_funder_tabs(project, frames, titles, letters)
     problems.extend(found)
     return ProjectTables(
         project=project,

@@ -30,7 +30,9 @@ MONTHS_PER_PERIODICITY: dict[str, int] = {
     )
     for label in labels
 }
-BAD_PERIOD = N_("Unreadable period {value} (expected 2026, 2026-S1, 2026-T3 or 2026-09); row ignored")
+BAD_PERIOD = N_(
+    "Unreadable period {value} (expected 2026, 2026-S1, 2026-T3 or 2026-09); row ignored"
+)
 BAD_PERIODICITY = N_(
     "Unknown periodicity {value} (expected trimestrielle, semestrielle or annuelle); row ignored"
 )
@@ -79,7 +81,9 @@ def parse_periods(cells: pd.Series) -> pd.DataFrame:
         np.select(
             [half.notna(), quarter.notna(), month.notna()],
             [
-                year.astype("Int64").astype("string") + "-S" + half.astype("Int64").astype("string"),
+                year.astype("Int64").astype("string")
+                + "-S"
+                + half.astype("Int64").astype("string"),
                 year.astype("Int64").astype("string")
                 + "-T"
                 + quarter.astype("Int64").astype("string"),
@@ -113,13 +117,13 @@ def month_starts(months: pd.Series) -> pd.Series:
 
 def check_funder_tabs(
     project: str,
-    targets: pd.DataFrame,
-    commitments: pd.DataFrame,
-    indicators: pd.DataFrame,
+    frames: Mapping[Tab, pd.DataFrame],
     titles: Mapping[Tab, str],
     letters: Mapping[Tab, Mapping[str, str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem]]:
     """`Cibles` with their periods, `Engagements` with their months per period; bad rows reported."""
+    targets, commitments = frames[Tab.TARGETS], frames[Tab.COMMITMENTS]
+    indicators = frames[Tab.INDICATORS]
     checked_targets, problems = _check_targets(
         project, targets, indicators, titles.get(Tab.TARGETS, ""), letters.get(Tab.TARGETS, {})
     )
