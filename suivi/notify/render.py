@@ -175,7 +175,7 @@ def subject_of(message: Message) -> str:
     elif kind == MessageKind.ESCALATION:
         item = context.get("item", {})
         text = gettext(
-            "{project}: {name} late for {days} days",
+            "[{project}] {name}: late for {days} days",
             language,
             project=project,
             name=item.get("name") or item.get("id") or "",
