@@ -174,12 +174,12 @@ def test_daily_on_the_demo_day_sends_exactly_the_due_emails_to_the_right_people_
         # Escalation: A2.5 is 68 days late (director, officer in copy), A3.4 37 (officer).
         (
             "direction@example.org",
-            "[TPM] Cartographie des services d'accueil (annuaire bilingue)\u00a0: "
+            "[TPM] Cartographie des services d'accueil (annuaire bilingue) : "
             "en retard depuis 68 jours",
         ),
         (
             officer,
-            "[TPM] Fonds de garantie des micro-investissements (convention bancaire)\u00a0: "
+            "[TPM] Fonds de garantie des micro-investissements (convention bancaire) : "
             "en retard depuis 37 jours",
         ),
     }

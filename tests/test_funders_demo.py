@@ -62,7 +62,7 @@ def test_daily_run_escalates_once_to_the_officer_and_to_the_director(
     director = by_recipient[DIRECTOR]
     # A2.5, 68 days late (past 60): to the director, the officer in copy, naming what it holds up.
     assert str(director["Subject"]) == (
-        "[TPM] Cartographie des services d'accueil (annuaire bilingue)\u00a0: "
+        "[TPM] Cartographie des services d'accueil (annuaire bilingue) : "
         "en retard depuis 68 jours"
     )
     assert OFFICER in str(director["Cc"])

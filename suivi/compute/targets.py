@@ -129,7 +129,7 @@ def _breakdown_lists(judged: pd.DataFrame, keys: pd.MultiIndex) -> np.ndarray:
     parts = judged[judged["breakdown"].ne("")]
     if parts.empty:
         return lists
-    fields = ["breakdown", "period", "target", "actual", "achievement", "status"]
+    fields = ["breakdown", "period", "target", "actual", "achievement", "status", "missing_measure"]
     position = {key: index for index, key in enumerate(keys)}
     for key, rows in parts.groupby(["project", "code"], sort=False):
         if key in position:
