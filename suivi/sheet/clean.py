@@ -47,6 +47,8 @@ ROW_ID_COLUMNS: dict[Tab, str] = {
     Tab.MEASURES: "indicator",
     Tab.COMMITTEES: "date",
     Tab.DELIVERABLES: "deliverable",
+    Tab.TARGETS: "indicator",
+    Tab.COMMITMENTS: "deliverable",
 }
 MAX_VALUE_CHARS = 120  # problem reports quote at most this much of a cell
 
