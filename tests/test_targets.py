@@ -151,11 +151,16 @@ def test_unreadable_rows_of_cibles_are_problems_on_their_cells() -> None:
             ["I1", "2026-S3", "", 5],
             ["I9", "2026", "", 5],
             ["I1", "2026", "Femmes", 4],
+            ["I1", "2026", "femmes ", 6],
         ],
     }  # fmt: skip
     tables = clean_project("TPM", tabs)
     found = {(p.cell, p.column, p.row_id): p for p in tables.problems if p.tab == "Cibles"}
-    assert set(found) == {("B2", "Période", "I1"), ("A3", "Code indicateur", "I9")}
+    assert set(found) == {
+        ("B2", "Période", "I1"), ("A3", "Code indicateur", "I9"), ("B5", "Période", "I1"),
+    }  # fmt: skip
+    # A second target for the same breakdown and period: reported, the first one kept.
+    assert not found[("B5", "Période", "I1")].blocking
     assert found[("B2", "Période", "I1")].params == {"value": "2026-S3"}
     assert found[("B2", "Période", "I1")].message.startswith("Unreadable period")
     assert tables.targets[["indicator", "period", "breakdown", "target"]].values.tolist() == [

@@ -151,7 +151,10 @@ def _check_targets(
     kept = targets.drop(columns=["period"]).join(periods)[~(unreadable | unknown)]
     breakdown = kept["breakdown"].fillna("").astype("str").str.strip()
     kept = kept.assign(breakdown=breakdown)
-    repeated = kept.duplicated(["indicator", "period", "breakdown"], keep="first")
+    folded = breakdown.map(normalise_label)  # "femmes" and "Femmes " are one breakdown
+    repeated = kept.assign(_folded=folded).duplicated(
+        ["indicator", "period", "_folded"], keep="first"
+    )
     problems += [
         _problem(
             project,
@@ -163,6 +166,7 @@ def _check_targets(
             REPEATED_TARGET,
             {"indicator": indicator, "period": period, "breakdown": f", {part}" if part else ""},
             value=period,
+            blocking=False,  # the first target of the period is used
         )
         for row, indicator, period, part in zip(
             kept.loc[repeated, "row"],
@@ -246,6 +250,7 @@ def _problem(
     message: str,
     params: dict[str, object],
     value: object = None,
+    blocking: bool = True,
 ) -> Problem:
     header = _header(column)
     shown = _text(value if value is not None else params.get("value", ""))
@@ -255,7 +260,7 @@ def _problem(
         f"{letters.get(column, '?')}{row}",
         shown,
         message,
-        blocking=message is not REPEATED_TARGET,
+        blocking=blocking,
         params=params,
         column=header,
         row_id=_text(row_id),
