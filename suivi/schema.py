@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+import pandas as pd
+
 Kind = Literal["text", "date", "number", "percent", "status", "email", "deliverable_status"]
 
 
@@ -187,6 +189,12 @@ def normalise_label(text: object) -> str:
     folded = re.sub(r"\([^)]*\)\s*$", "", folded)  # trailing unit such as "(%)" or "(MAD)"
     folded = re.sub(r"[\s_\-*]+", " ", folded)  # "owner_email", "Email  responsable*"
     return folded.strip(" :.")
+
+
+def fold_labels(values: pd.Series) -> pd.Series:
+    """`normalise_label` of each value, computed once per distinct value; missing stays missing."""
+    distinct = values.dropna().unique()
+    return values.map({value: normalise_label(value) for value in distinct})
 
 
 def _labels(*pairs: tuple[str, tuple[str, ...]]) -> dict[str, str]:

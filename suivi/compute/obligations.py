@@ -15,7 +15,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from suivi.schema import normalise_label
+from suivi.schema import fold_labels
 
 OBLIGATION_COLUMNS = [
     "project", "funder", "deliverable", "due", "status", "owner", "owner_email", "submitted_on",
@@ -81,16 +81,16 @@ def with_obligations(deliverables: pd.DataFrame, obligations: pd.DataFrame) -> p
         return deliverables
     typed = deliverables.assign(
         _key=_keys(deliverables["project"], deliverables["funder"], deliverables["due"]),
-        _name=deliverables["deliverable"].map(normalise_label, na_action="ignore"),
+        _name=fold_labels(deliverables["deliverable"]),
     )
     keys = _keys(obligations["project"], obligations["funder"], obligations["due"])
     entered = set(zip(typed["_key"], typed["_name"], strict=True))
     by_line = pd.Series(
-        list(zip(keys, obligations["commitment"].map(normalise_label), strict=True)),
+        list(zip(keys, fold_labels(obligations["commitment"]), strict=True)),
         index=obligations.index,
     )
     by_label = pd.Series(
-        list(zip(keys, obligations["deliverable"].map(normalise_label), strict=True)),
+        list(zip(keys, fold_labels(obligations["deliverable"]), strict=True)),
         index=obligations.index,
     )
     matched = by_line.isin(entered) | by_label.isin(entered)
@@ -156,6 +156,6 @@ def _period_labels(start: pd.Series, end: pd.Series, months: np.ndarray) -> pd.S
 
 def _keys(projects: pd.Series, funders: pd.Series, dues: pd.Series) -> pd.Series:
     """Project, folded funder and due date, as one matching key."""
-    funder = funders.map(normalise_label, na_action="ignore").fillna("")
+    funder = fold_labels(funders).fillna("")
     due = pd.to_datetime(dues, errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
     return projects.astype("str") + "|" + funder + "|" + due

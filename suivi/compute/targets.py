@@ -23,7 +23,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from suivi.schema import AGGREGATION_LABELS, DIRECTION_LABELS, normalise_label
+from suivi.schema import AGGREGATION_LABELS, DIRECTION_LABELS, fold_labels, normalise_label
 
 ACHIEVED = "achieved"
 ON_TRACK = "on_track"
@@ -164,25 +164,33 @@ def _actuals(
     current: pd.DataFrame, measures: pd.DataFrame, today: pd.Timestamp, summed: pd.Series
 ) -> tuple[pd.Series, pd.Series]:
     """Actual value in the period up to today, and whether anything was measured in it."""
+    # Only measures of judged indicators, dated in a judged period: few of a large tab.
+    dates = pd.to_datetime(measures["date"], errors="coerce").dt.normalize()
+    wanted = (
+        measures["indicator"].isin(current["code"])
+        & dates.between(current["period_start"].min(), today)
+    ).to_numpy()
+    measures, dates = measures[wanted], dates[wanted]
+    breakdowns = (
+        measures["breakdown"]
+        if "breakdown" in measures.columns
+        else pd.Series("", index=measures.index, dtype="object")
+    )
     usable = pd.DataFrame(
         {
             "project": measures["project"].astype("str"),
             "code": measures["indicator"].astype("str").str.strip(),
-            "date": pd.to_datetime(measures["date"], errors="coerce").dt.normalize(),
+            "date": dates,
             "value": pd.to_numeric(measures["value"], errors="coerce").astype("float64"),
-            "measured_breakdown": measures["breakdown"].fillna("").astype("str").str.strip()
-            if "breakdown" in measures.columns
-            else "",
+            "measured_part": fold_labels(breakdowns.fillna("").astype("str")),
         }
     ).dropna(subset=["date", "value"])
-    slots = current[["project", "code", "breakdown", "period_start"]].assign(
-        slot=np.arange(len(current))
+    slots = current[["project", "code", "period_start"]].assign(
+        slot=np.arange(len(current)), part=fold_labels(current["breakdown"])
     )
     paired = slots.merge(usable, on=["project", "code"], how="inner")
-    in_period = paired["date"].between(paired["period_start"], today)
-    own = paired["breakdown"].eq("") | paired["measured_breakdown"].map(normalise_label).eq(
-        paired["breakdown"].map(normalise_label)
-    )
+    in_period = paired["date"] >= paired["period_start"]
+    own = paired["part"].eq("") | paired["measured_part"].eq(paired["part"])
     kept = paired[(in_period & own).to_numpy()]
     # Values of one date across breakdowns add up (the total); then sum or latest per slot.
     per_date = kept.groupby(["slot", "date"], sort=True)["value"].sum().reset_index()

@@ -19,7 +19,7 @@ from suivi.compute.forecast import aggregation_codes
 from suivi.i18n import translate
 from suivi.i18n.catalogs import N_, gettext
 from suivi.model import RawTabs
-from suivi.schema import TAB_HEADERS, Tab, column_letter, normalise_label
+from suivi.schema import TAB_HEADERS, Tab, column_letter, fold_labels
 from suivi.sheet.clean import find_header, match_tabs
 
 DEFAULT_VALUE_COLUMN = "C"  # Valeur is the third column of the contract's Mesures tab
@@ -319,7 +319,7 @@ def _measures_with_breakdowns(
         if "breakdown" in measures.columns
         else pd.Series("", index=usable.index, dtype="str")
     )
-    return usable.assign(breakdown=breakdowns, folded=breakdowns.map(normalise_label))
+    return usable.assign(breakdown=breakdowns, folded=fold_labels(breakdowns))
 
 
 def _slots(indicators: pd.DataFrame, targets: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
@@ -338,7 +338,7 @@ def _slots(indicators: pd.DataFrame, targets: pd.DataFrame, measures: pd.DataFra
         else pd.DataFrame(columns=["code", "breakdown"])
     )
     parts = parts[parts["breakdown"].astype("str").str.strip().ne("")]
-    parts = parts.assign(folded=parts["breakdown"].map(normalise_label))
+    parts = parts.assign(folded=fold_labels(parts["breakdown"]))
     parts = parts.drop_duplicates(["code", "folded"]).sort_values(["code", "folded"], kind="stable")
     totals = pd.DataFrame({"code": indicators["code"], "breakdown": "", "folded": ""})
     order = pd.Series(range(len(indicators)), index=indicators["code"]).groupby(level=0).first()
@@ -384,7 +384,7 @@ def _period_targets(slots: pd.DataFrame, targets: pd.DataFrame, label: str) -> p
     if targets.empty:
         return pd.Series(np.nan, index=pd.RangeIndex(len(slots)))
     chosen = targets[targets["period"].eq(label)]
-    lookup = chosen.assign(folded=chosen["breakdown"].map(normalise_label)).drop_duplicates(
+    lookup = chosen.assign(folded=fold_labels(chosen["breakdown"])).drop_duplicates(
         ["indicator", "folded"]
     )
     keyed = slots[["code", "folded"]].merge(
@@ -401,7 +401,7 @@ def _life_targets(slots: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
     life = pd.Series(np.where(totals, slots["logframe_target"], np.nan), dtype="float64")
     if targets.empty:
         return life
-    parts = targets.assign(folded=targets["breakdown"].map(normalise_label))
+    parts = targets.assign(folded=fold_labels(targets["breakdown"]))
     parts = parts[parts["folded"].ne("")]
     longest = parts.groupby(["indicator", "folded"])["period_months"].transform("max")
     parts = parts[parts["period_months"].eq(longest)].sort_values("period_start", kind="stable")

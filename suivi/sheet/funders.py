@@ -9,7 +9,7 @@ import pandas as pd
 
 from suivi.i18n.catalogs import N_
 from suivi.model import Problem
-from suivi.schema import COLUMNS, TAB_HEADERS, Tab, normalise_label
+from suivi.schema import COLUMNS, TAB_HEADERS, Tab, fold_labels, normalise_label
 
 # A period as the team writes it: `2026`, `2026-S1`, `2026-T3` (or `Q3`), a month `2026-09`;
 # a month typed into a spreadsheet often arrives as the first day of that month.
@@ -151,7 +151,7 @@ def _check_targets(
     kept = targets.drop(columns=["period"]).join(periods)[~(unreadable | unknown)]
     breakdown = kept["breakdown"].fillna("").astype("str").str.strip()
     kept = kept.assign(breakdown=breakdown)
-    folded = breakdown.map(normalise_label)  # "femmes" and "Femmes " are one breakdown
+    folded = fold_labels(breakdown)  # "femmes" and "Femmes " are one breakdown
     repeated = kept.assign(_folded=folded).duplicated(
         ["indicator", "period", "_folded"], keep="first"
     )
@@ -183,7 +183,7 @@ def _check_commitments(
     project: str, commitments: pd.DataFrame, title: str, letters: Mapping[str, str]
 ) -> tuple[pd.DataFrame, list[Problem]]:
     title = title or TAB_HEADERS[Tab.COMMITMENTS][0]
-    folded = commitments["periodicity"].map(normalise_label, na_action="ignore")
+    folded = fold_labels(commitments["periodicity"])
     months = folded.map(MONTHS_PER_PERIODICITY)
     bad_periodicity = months.isna()
     delay = commitments["delay_days"]
