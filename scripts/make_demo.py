@@ -124,6 +124,35 @@ TPM_DELIVERABLES = [
     ["UE", "Rapport annuel de mise en œuvre", D(2026, 11, 30), "À faire", "Karim Tazi", "karim.tazi@example.org", None],
     ["UE", "Plan de travail 2026", D(2026, 1, 31), "Soumis", "Salma Benali", "salma.benali@example.org", "05/02/2026"],
     ["AFD", "Rapport d'audit 2025", D(2026, 6, 30), "Validé", "Youssef Amrani", "youssef.amrani@example.org", D(2026, 6, 12)],
+    # Two of the deliverables `Engagements` generates, as the team recorded them once handed in.
+    ["AFD", "Rapport narratif semestriel", D(2026, 8, 29), "Soumis", "Salma Benali", "salma.benali@example.org", D(2026, 8, 27)],
+    ["AFD", "Rapport financier semestriel", D(2026, 9, 28), "Validé", "Youssef Amrani", "youssef.amrani@example.org", D(2026, 9, 30)],
+]
+
+# Periodic targets: annual and semestrial, and Femmes/Hommes for R1.2 and R2.1.
+TPM_TARGETS = [
+    ["Code indicateur", "Période", "Désagrégation", "Cible"],
+    ["R1.2", 2026, "", 120],
+    ["R1.2", "2026-S1", "", 60],
+    ["R1.2", "2026-S2", "", 60],
+    ["R1.2", "2026", "Femmes", 60],
+    ["R1.2", "2026", "Hommes", 60],
+    ["R2.1", "2026", "", 1600],
+    ["R2.1", "2026-S1", "", 400],
+    ["R2.1", "2026-S2", "", 1200],
+    ["R2.1", "2026", "Femmes", 800],
+    ["R2.1", "2026", "Hommes", 800],
+    ["R2.1", "2027", "", 800],
+    ["OS1", "2026", "", 55],
+    ["OS1", "2027", "", 75],
+]
+
+# Recurring reporting: AFD's semestrial narrative and financial reports, the EU's annual report.
+TPM_COMMITMENTS = [
+    ["Bailleur", "Livrable", "Périodicité", "Délai (jours)", "Début", "Fin", "Responsable", "Email responsable"],
+    ["AFD", "Rapport narratif semestriel", "semestrielle", 60, D(2026, 1, 1), D(2027, 12, 31), "Salma Benali", "salma.benali@example.org"],
+    ["AFD", "Rapport financier semestriel", "semestrielle", 90, D(2026, 1, 1), D(2027, 12, 31), "Youssef Amrani", "youssef.amrani@example.org"],
+    ["UE", "Rapport annuel", "annuelle", 90, D(2026, 1, 1), D(2027, 12, 31), "Karim Tazi", "karim.tazi@example.org"],
 ]
 
 INSER_ACTIVITIES: list[tuple] = [
@@ -217,7 +246,8 @@ def main() -> None:
         OUT / "tpm.xlsx",
         "Plan d'action TPM — Territorialisation des politiques migratoires (mise à jour hebdomadaire)",
         TPM_ACTIVITIES,
-        {"Indicateurs": TPM_INDICATORS, "Mesures": TPM_MEASURES, "Comités": TPM_COMMITTEES, "Échéances": TPM_DELIVERABLES},
+        {"Indicateurs": TPM_INDICATORS, "Mesures": TPM_MEASURES, "Comités": TPM_COMMITTEES, "Échéances": TPM_DELIVERABLES,
+         "Cibles": TPM_TARGETS, "Engagements": TPM_COMMITMENTS},
     )
     build(
         OUT / "inser.xlsx",

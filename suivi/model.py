@@ -92,6 +92,9 @@ class ProjectTables:
     problems: list[Problem] = field(default_factory=list)
     # Where each tab was found: canonical tab → the title as the team wrote it.
     tab_titles: dict[str, str] = field(default_factory=dict)
+    # Optional tabs (§6.6), typed and checked by suivi.sheet.funders; empty when absent.
+    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    commitments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+import pandas as pd
+
 Kind = Literal["text", "date", "number", "percent", "status", "email", "deliverable_status"]
 
 
@@ -19,6 +21,8 @@ class Tab(StrEnum):
     MEASURES = "measures"
     COMMITTEES = "committees"
     DELIVERABLES = "deliverables"
+    TARGETS = "targets"
+    COMMITMENTS = "commitments"
 
 
 class OwnedTab(StrEnum):
@@ -46,7 +50,11 @@ TAB_HEADERS: dict[Tab, tuple[str, str]] = {
     Tab.MEASURES: ("Mesures", "Measurements"),
     Tab.COMMITTEES: ("Comités", "Committees"),
     Tab.DELIVERABLES: ("Échéances", "Deliverables"),
+    Tab.TARGETS: ("Cibles", "Targets"),
+    Tab.COMMITMENTS: ("Engagements", "Commitments"),
 }
+# Tabs a spreadsheet may leave out without a word (§6.6).
+OPTIONAL_TABS = frozenset({Tab.TARGETS, Tab.COMMITMENTS})
 
 COLUMNS: dict[Tab, tuple[Column, ...]] = {
     Tab.ACTIVITIES: (
@@ -107,6 +115,22 @@ COLUMNS: dict[Tab, tuple[Column, ...]] = {
         Column("owner_email", "Email responsable", "owner_email", "email"),
         Column("submitted_on", "Date de soumission", "submitted_on", "date"),
     ),
+    Tab.TARGETS: (
+        Column("indicator", "Code indicateur", "indicator", required=True),
+        Column("period", "Période", "period", required=True),
+        Column("breakdown", "Désagrégation", "breakdown"),
+        Column("target", "Cible", "target", "number", required=True),
+    ),
+    Tab.COMMITMENTS: (
+        Column("funder", "Bailleur", "funder"),
+        Column("deliverable", "Livrable", "deliverable", required=True),
+        Column("periodicity", "Périodicité", "periodicity", required=True),
+        Column("delay_days", "Délai", "delay_days", "number", required=True),
+        Column("start", "Début", "start", "date", required=True),
+        Column("end", "Fin", "end", "date", required=True),
+        Column("owner", "Responsable", "owner"),
+        Column("owner_email", "Email responsable", "owner_email", "email"),
+    ),
 }
 
 # Columns every typed frame carries besides its tab's own: which project, which sheet row.
@@ -165,6 +189,12 @@ def normalise_label(text: object) -> str:
     folded = re.sub(r"\([^)]*\)\s*$", "", folded)  # trailing unit such as "(%)" or "(MAD)"
     folded = re.sub(r"[\s_\-*]+", " ", folded)  # "owner_email", "Email  responsable*"
     return folded.strip(" :.")
+
+
+def fold_labels(values: pd.Series) -> pd.Series:
+    """`normalise_label` of each value, computed once per distinct value; missing stays missing."""
+    distinct = values.dropna().unique()
+    return values.map({value: normalise_label(value) for value in distinct})
 
 
 def _labels(*pairs: tuple[str, tuple[str, ...]]) -> dict[str, str]:

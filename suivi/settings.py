@@ -93,6 +93,15 @@ class IndicatorRule(BaseModel):
     percent: bool = False  # ratio × 100
 
 
+class Escalation(BaseModel):
+    """How long an item may stay late before the officer, then the director, hear of it (§6.5)."""
+
+    model_config = ConfigDict(extra="forbid")
+    officer_after_days: int = Field(7, ge=1)
+    director_after_days: int = Field(30, ge=1)
+    director: Person | None = None
+
+
 class Project(BaseModel):
     """One project of the portfolio."""
 
@@ -120,6 +129,7 @@ class Config(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     reminders: Reminders = Field(default_factory=Reminders)
     indicators: dict[str, IndicatorRule] = {}
+    escalation: Escalation | None = None  # late items go up to the officer, then the director
     templates: str | None = None  # folder of templates overriding the shipped ones, by name
     projects: list[Project] = Field(min_length=1)
     base_dir: Path = Path(".")  # folder of the settings file; sources are relative to it

@@ -171,8 +171,19 @@ def test_daily_on_the_demo_day_sends_exactly_the_due_emails_to_the_right_people_
         (officer, "[TPM] Retards constatés au 7 déc. 2026"),  # first run: one list to the officer
         (officer, "[INSER] Retards constatés au 7 déc. 2026"),
         (officer, "[TPM] Données à corriger dans le tableau de suivi (7 déc. 2026)"),
+        # Escalation: A2.5 is 68 days late (director, officer in copy), A3.4 37 (officer).
+        (
+            "direction@example.org",
+            "[TPM] Cartographie des services d'accueil (annuaire bilingue) : "
+            "en retard depuis 68 jours",
+        ),
+        (
+            officer,
+            "[TPM] Fonds de garantie des micro-investissements (convention bancaire) : "
+            "en retard depuis 37 jours",
+        ),
     }
-    assert report["emails_sent"] == len(sent) == 13
+    assert report["emails_sent"] == len(sent) == 15
     copil_mail = next(
         m for m in outbox_messages(suivi_env / "outbox") if str(m["Subject"]) == copil
     )

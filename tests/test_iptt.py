@@ -19,7 +19,8 @@ from suivi.cli.reports import (
     command_report,
 )
 from suivi.compute.indicators import compute_indicators
-from suivi.jobs.iptt import IpttProject, iptt_table, value_column_letter, write_iptt
+from suivi.jobs.iptt import write_iptt
+from suivi.report.iptt import IpttProject, iptt_table, period_table, value_column_letter
 from suivi.settings import IndicatorRule
 from suivi.sheet.clean import clean_project
 
@@ -193,10 +194,99 @@ def test_report_iptt_command_on_the_demo(
     assert code == 0
     assert str(out) in capsys.readouterr().out
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["TPM", "INSER"]
+    assert book.sheetnames == ["TPM", "TPM par période", "INSER"]
+    by_period = rows_of(book["TPM par période"])
+    assert by_period[3][6] == "Durée du programme" and by_period[3][12] == (
+        "2026-S1 (1 janv. 2026 – 30 juin 2026)"
+    )
+    women = next(
+        row for row in by_period if row[:3] == ["R1.2", "Élus et cadres communaux formés", "Femmes"]
+    )
+    # 2026: 18 + 15 of 60 → 55 %.
+    assert women[6:12] == [60, 33, 0.55, 60, 33, 0.55]
     tpm = rows_of(book["TPM"])
     header = tpm[3]
     assert header[7] == "T3 2025" and header[-1] == "Cellules sources"
     first = dict(zip(header, tpm[4], strict=True))
     assert first["Code"] == "IO1" and first["Cumul"] == 15 and first["% réalisé"] == 0.375
     assert first["Cellules sources"] == "Mesures!C2:C4"
+
+
+# fmt: off
+TARGETS = [
+    ["Code indicateur", "Période", "Désagrégation", "Cible"],
+    ["P1", "2026", "", 200],
+    ["P1", "2026-S1", "", 80],
+    ["P1", "2026-S2", "", 120],
+    ["P1", "2026", "Femmes", 50],
+    ["E1", "2026-S1", "", 60],
+    ["E1", "2026-S2", "", 80],
+]
+# fmt: on
+
+
+def project_with_targets(language: str = "fr") -> IpttProject:
+    """The SHEET project with periodic and disaggregated targets."""
+    tabs = {**SHEET, "Cibles": TARGETS}
+    project = project_of(tabs, language=language)
+    tables = clean_project("TPM", tabs, rules=list(RULES))
+    return IpttProject(**{**project.__dict__, "targets": tables.targets})
+
+
+def test_period_table_per_indicator_and_breakdown_by_hand() -> None:
+    table, periods = period_table(project_with_targets(), AS_OF)
+    assert [period.label for period in periods] == ["2026", "2026-S1", "2026-S2"]
+    rows = table.set_index(["code", "breakdown"])
+    # P1 (somme): S1 = 10 + 12 + 8 + 30 = 60 of 80; S2 has nothing yet by 15 July; 2026 = 60.
+    assert rows.loc[("P1", ""), "2026-S1|actual"] == 60
+    assert rows.loc[("P1", ""), "2026-S1|met"] == pytest.approx(0.75)
+    assert pd.isna(rows.loc[("P1", ""), "2026-S2|actual"])
+    assert rows.loc[("P1", ""), "life|target"] == 200
+    # Femmes: 10 of the 2026 target of 50; Hommes has no target: actual only.
+    assert rows.loc[("P1", "Femmes"), "2026|met"] == pytest.approx(0.2)
+    assert rows.loc[("P1", "Femmes"), "life|target"] == 50
+    assert pd.isna(rows.loc[("P1", "Hommes"), "2026|target"])
+    assert rows.loc[("P1", "Hommes"), "2026|actual"] == 12
+    # E1 (dernière): the last measure of S1 is 61 of 60.
+    assert rows.loc[("E1", ""), "2026-S1|actual"] == 61
+    assert rows.loc[("E1", ""), "2026-S1|met"] == pytest.approx(61 / 60)
+    assert list(table["code"]) == ["P1", "P1", "P1", "E1", "P2"]
+
+
+def test_period_sheet_read_back_cell_by_cell(tmp_path: Path) -> None:
+    path = write_iptt([project_with_targets("en")], tmp_path / "iptt.xlsx", AS_OF)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["TPM", "TPM by period"]
+    sheet = book["TPM by period"]
+    rows = rows_of(sheet)
+    assert rows[0][0] == "Indicator Performance Tracking Table by period – Territorialisation (TPM)"
+    assert rows[3] == [None] * 6 + [
+        "Life of programme", None, None,
+        "2026 (1 Jan 2026 – 31 Dec 2026)", None, None,
+        "2026-S1 (1 Jan 2026 – 30 Jun 2026)", None, None,
+        "2026-S2 (1 Jul 2026 – 31 Dec 2026)", None, None,
+    ]  # fmt: skip
+    assert rows[4] == ["Code", "Indicator", "Breakdown", "Level", "Unit", "Baseline"] + [
+        "Target", "Actual", "% met",
+    ] * 4  # fmt: skip
+    assert rows[5] == [
+        "P1", "Personnes formées", "All", "Produit", "nombre", 0,
+        200, 60, 0.3, 200, 60, 0.3, 80, 60, 0.75, 120, None, None,
+    ]  # fmt: skip
+    assert rows[6] == [
+        "P1", "Personnes formées", "Femmes", "Produit", "nombre", None,
+        50, 10, 0.2, 50, 10, 0.2, None, 10, None, None, None, None,
+    ]  # fmt: skip
+    assert rows[7] == [
+        "P1", "Personnes formées", "Hommes", "Produit", "nombre", None,
+        None, 12, None, None, 12, None, None, 12, None, None, None, None,
+    ]  # fmt: skip
+    assert rows[8][:2] == ["E1", "=Satisfaction (%)"] and sheet["B9"].data_type == "s"
+    assert rows[8][6:] == pytest.approx(
+        [80, 61, 61 / 80, None, 61, None, 60, 61, 61 / 60, 80, None, None]
+    )
+    assert rows[9][:3] == ["P2", "Ateliers réalisés", "All"] and rows[9][7] == 1
+    assert rows[11][0].startswith("Actual of a period")
+    assert "G4:I4" in {str(merged) for merged in sheet.merged_cells.ranges}
+    assert sheet["I6"].number_format == "0%"
+    assert sheet.freeze_panes == "D6"

@@ -26,7 +26,7 @@ from suivi.notify.messages import (
     plan_weekly,
 )
 from suivi.notify.render import render_email, render_page, template_environment
-from suivi.settings import Config, Person, Project
+from suivi.settings import Config, Escalation, Person, Project
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "suivi" / "notify" / "templates"
 FLAGS = [
@@ -96,6 +96,11 @@ def settings(
         language=language,
         officer=Person(name="Chargée de suivi", email="officer@example.org"),
         projects=[project],
+        escalation=Escalation(
+            officer_after_days=1,
+            director_after_days=30,
+            director=Person(name="Direction", email="direction@example.org"),
+        ),
     )
 
 

@@ -203,6 +203,7 @@ def report_iptt(args: argparse.Namespace) -> int:
                     Tab.MEASURES.value, TAB_HEADERS[Tab.MEASURES][0]
                 ),
                 value_column=value_column_letter(tabs) or "C",
+                targets=tables.targets,
             )
         )
     if not projects:

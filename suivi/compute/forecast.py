@@ -12,6 +12,7 @@ from suivi.compute.columns import dates as _dates
 from suivi.compute.columns import numbers as _numbers
 from suivi.compute.columns import texts as _texts
 from suivi.compute.indicators import ACHIEVED, BEHIND, NO_DATA, ON_TRACK, indicator_history
+from suivi.compute.targets import periodic_horizon
 from suivi.schema import AGGREGATION_LABELS, DIRECTION_LABELS, Status, normalise_label
 
 # An average month, for "per month" rates from day counts.
@@ -62,6 +63,8 @@ def forecast_indicators(
     target = _numbers(indicators, "target")
     current = _numbers(indicators, "current")
     target_date = _dates(indicators, "target_date")
+    # Periodic targets (`Cibles`): the current period's end and target are what to reach.
+    target, target_date, current = periodic_horizon(indicators, target, target_date, current)
 
     slope = _trend_per_day(indicators.assign(aggregation=aggregation), measures, today, starts)
     days_to_target = (target_date - today).dt.days.astype("float64")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from suivi.compute.targets import judge_periods, with_period_status
 from suivi.schema import AGGREGATION_LABELS, DIRECTION_LABELS, STATUS_LABELS, normalise_label
 from suivi.settings import IndicatorRule
 
@@ -41,8 +42,12 @@ def compute_indicators(
     as_of: dt.date,
     rules: Mapping[str, IndicatorRule],
     project_start: dt.date | None = None,
+    targets: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The indicator table: current value at as_of, achievement, expected share and status."""
+    """The indicator table: current value at as_of, achievement, expected share and status.
+
+    `targets` (the clean `Cibles` tab) judges an indicator against its current period instead.
+    """
     indicators = _conform_indicators(indicators)
     today = pd.Timestamp(as_of).normalize()
     keys = ["project_key", "code"]
@@ -98,7 +103,10 @@ def compute_indicators(
         last_measure=last_measure,
         row=pd.to_numeric(indicators["row"], errors="coerce").astype("Int64"),
     )
-    return table[INDICATOR_TABLE_COLUMNS].reset_index(drop=True)
+    table = table[INDICATOR_TABLE_COLUMNS].reset_index(drop=True)
+    if targets is None or targets.empty:
+        return table
+    return with_period_status(table, judge_periods(targets, table, measures, as_of=as_of))
 
 
 def indicator_history(indicators: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:

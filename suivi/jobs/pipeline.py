@@ -18,6 +18,7 @@ from suivi.compute.changes import diff_snapshots
 from suivi.compute.flags import track
 from suivi.compute.forecast import activity_outlook, forecast_indicators
 from suivi.compute.indicators import compute_indicators
+from suivi.compute.obligations import expand_commitments, with_obligations
 from suivi.model import Problem, ProjectTables, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
@@ -63,9 +64,10 @@ def assess_project(
     """Clean the tabs, flag delays and compute indicators: pure."""
     tables = clean_project(project.code, tabs, rules=list(config.indicators))
     thresholds = config.thresholds
+    deliverables = with_obligations(tables.deliverables, expand_commitments(tables.commitments))
     tracking = track(
         tables.activities,
-        tables.deliverables,
+        deliverables,
         as_of,
         due_soon_days=thresholds.due_soon_days,
         stale_days=thresholds.stale_days,
@@ -79,6 +81,7 @@ def assess_project(
         as_of=as_of,
         rules=config.indicators,
         project_start=project.start,
+        targets=tables.targets,
     )
     indicators = forecast_indicators(
         indicators,

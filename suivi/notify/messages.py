@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -19,6 +20,8 @@ from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
 from suivi.notify.week import week_ahead
+from suivi.notify import escalation
+from suivi.notify.funders import funders_context
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
 
@@ -69,6 +72,7 @@ class MessageKind(StrEnum):
     LATE_ALERT = "late_alert"
     PROBLEM_REPORT = "problem_report"
     RUN_FAILURE = "run_failure"
+    ESCALATION = "escalation"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Message:
     to: tuple[Recipient, ...]  # exactly one (name, address): exactly-once is per recipient
     language: Language
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    cc: tuple[Recipient, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def recipient(self) -> str:
@@ -153,6 +158,7 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
         ),
         "problems": _problems(view, config.language_of(view.project)),
         "owners_without_email": without_email,
+        **funders_context(tracking, view.indicators, as_of),
     }
     recipients = [_recipient(officer.name, officer.email)]
     recipients += [_recipient(*_split_address(address)) for address in project.team]
@@ -279,6 +285,7 @@ def plan_daily(
         messages += _late_alerts(view, config, as_of, overdue_from)
         if view.problems_changed:
             messages += _problem_report(view, config, as_of)
+        messages += plan_escalations(view, config, as_of)
     return _unique(messages)
 
 
@@ -482,6 +489,37 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
             MessageKind.PROBLEM_REPORT, project.code, occasion, person, config, project, context
         )
     ]
+
+
+def plan_escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[Message]:
+    """Items late long enough to go up (rules in suivi.notify.escalation), one alert each."""
+    rules = config.escalation
+    if rules is None or view.tracking.empty:
+        return []
+    items = _with_item_columns(view, view.tracking)
+    items = items.assign(level=escalation.escalation_levels(_conform_tracking(view.tracking), rules))
+    messages = []
+    for item in _records(items[items["level"].notna().to_numpy()]):
+        level = item["level"]
+        person, copy = escalation.escalation_people(level, rules, config.officer_of(view.project))
+        recipient = _recipient(person.name, person.email)
+        if recipient is None:
+            continue
+        context = {
+            **_common(view, config, as_of),
+            "item": item,
+            "level": level,
+            "after_days": escalation.threshold_of(level, rules),
+            "blocked": escalation.blocked_by(item, view.tables.activities, view.indicators),
+        }
+        occasion = escalation.escalation_occasion(item, _slug(item["id"]))
+        message = _message(
+            MessageKind.ESCALATION, view.project.code, occasion, recipient, config, view.project,
+            context,
+        )  # fmt: skip
+        cc = _distinct(_recipient(other.name, other.email) for other in copy)
+        messages.append(dataclasses.replace(message, cc=tuple(cc)))
+    return messages
 
 
 # ---------------------------------------------------------------- run failure

@@ -58,6 +58,7 @@ SUBJECTS: dict[str, str] = {
     MessageKind.LATE_ALERT: N_("[{project}] Newly late as of {date}"),
     MessageKind.PROBLEM_REPORT: N_("[{project}] Data to fix in the tracking sheet ({date})"),
     MessageKind.RUN_FAILURE: N_("[suivi] The “{flow}” run failed ({date})"),
+    MessageKind.ESCALATION: N_("[{project}] {name}: late for {days} days"),
 }
 FIRST_LATE_ALERT_SUBJECT = N_("[{project}] Late items as of {date}")
 LEADING_TAG = re.compile(r"^\[([^\]\u2066-\u2069]+)\]")
@@ -180,6 +181,7 @@ def render_email(message: Message, env: jinja2.Environment) -> Email:
         language=context["language"],
         images=tuple((cid, png) for cid, png, _ in images),
         attachments=(),  # a committee reminder's pack is attached by suivi.jobs.committee
+        cc=tuple((header_safe(name), header_safe(address)) for name, address in message.cc),
     )
 
 
@@ -226,7 +228,7 @@ def subject_of(message: Message) -> str:
         body=kept(committee.get("body") or ""),
         name=kept(item.get("name") or item.get("id") or ""),
         day=format_day(day, language, "short"),
-        days=context.get("days_before", ""),
+        days=context.get("days_before", item.get("days_late", "")),
         flow=kept(context.get("flow", "")),
     )
     if is_rtl(language):  # "[suivi]" written in the catalog: isolated like the rest

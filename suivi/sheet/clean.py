@@ -17,6 +17,7 @@ from suivi.schema import (
     DELIVERABLE_STATUS_LABELS,
     DIRECTION_LABELS,
     FREQUENCY_DAYS,
+    OPTIONAL_TABS,
     STATUS_LABELS,
     TAB_HEADERS,
     Column,
@@ -26,7 +27,7 @@ from suivi.schema import (
     column_names,
     tab_lookup,
 )
-from suivi.sheet import parse
+from suivi.sheet import funders, parse
 
 HEADER_SEARCH_ROWS = 30  # real sheets put titles and instructions above the header
 # Columns without which a row cannot be used at all: a problem there drops the row.
@@ -36,6 +37,8 @@ KEY_COLUMNS: dict[Tab, frozenset[str]] = {
     Tab.MEASURES: frozenset({"indicator", "date", "value"}),
     Tab.COMMITTEES: frozenset({"date"}),
     Tab.DELIVERABLES: frozenset({"deliverable"}),
+    Tab.TARGETS: frozenset({"indicator", "period", "target"}),
+    Tab.COMMITMENTS: frozenset({"deliverable", "periodicity", "delay_days", "start", "end"}),
 }
 # The column that names a row, for problem reports (a measure is named by its indicator).
 ROW_ID_COLUMNS: dict[Tab, str] = {
@@ -44,6 +47,8 @@ ROW_ID_COLUMNS: dict[Tab, str] = {
     Tab.MEASURES: "indicator",
     Tab.COMMITTEES: "date",
     Tab.DELIVERABLES: "deliverable",
+    Tab.TARGETS: "indicator",
+    Tab.COMMITMENTS: "deliverable",
 }
 MAX_VALUE_CHARS = 120  # problem reports quote at most this much of a cell
 
@@ -98,7 +103,8 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
     for tab in Tab:
         title = titles.get(tab)
         if title is None:
-            problems.extend(_missing_tab(project, tab))
+            if tab not in OPTIONAL_TABS:
+                problems.extend(_missing_tab(project, tab))
             frames[tab] = empty_frame(tab, project)
             continue
         located, found = locate(project, tab, title, tabs[title])
@@ -117,6 +123,8 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
         headers.get(Tab.MEASURES, {}).get("indicator", ""),
     )
     problems.extend(found)
+    targets, commitments, found = funders.check_funder_tabs(project, frames, titles, letters)
+    problems.extend(found)
     return ProjectTables(
         project=project,
         activities=frames[Tab.ACTIVITIES],
@@ -126,6 +134,8 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
         deliverables=frames[Tab.DELIVERABLES],
         problems=problems,
         tab_titles={tab.value: title for tab, title in titles.items()},
+        targets=targets,
+        commitments=commitments,
     )
 
 
