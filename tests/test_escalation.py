@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
+from test_messages import CALENDAR_DAYS, OFFICER, config, quiet, tracking, view
 
 from suivi.notify.escalation import escalation_levels
 from suivi.notify.messages import Message, MessageKind, plan_daily
 from suivi.notify.render import render_email, template_environment
 from suivi.settings import Escalation, Person
-from tests.test_messages import CALENDAR_DAYS, OFFICER, config, quiet, tracking, view
 
 DIRECTOR = "directeur@example.org"
 RULES = Escalation(

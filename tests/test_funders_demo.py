@@ -8,9 +8,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_flows import outbox_messages, plain_text
 
 from suivi.cli import main
-from tests.test_flows import outbox_messages, plain_text
 
 AS_OF = dt.date(2026, 12, 7)
 OFFICER = "officer@example.org"

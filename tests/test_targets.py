@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from test_indicators import activities_of, indicators_of, measures_of
 
 from suivi.compute.forecast import forecast_indicators
 from suivi.compute.indicators import compute_indicators
@@ -13,7 +14,6 @@ from suivi.compute.targets import judge_periods
 from suivi.model import RawTabs
 from suivi.sheet.clean import clean_project
 from suivi.sheet.funders import parse_periods
-from tests.test_indicators import activities_of, indicators_of, measures_of
 
 
 def targets_of(*rows: tuple[str, str, str, float]) -> pd.DataFrame:

@@ -19,9 +19,9 @@ from suivi.compute.calendar import Calendar
 from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
-from suivi.notify.week import week_ahead
 from suivi.notify import escalation
 from suivi.notify.funders import funders_context
+from suivi.notify.week import week_ahead
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
 
