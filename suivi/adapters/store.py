@@ -26,6 +26,7 @@ from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
+from suivi.errors import StoreError
 from suivi.model import Problem, records
 from suivi.schema import FLAG_ORDER
 
@@ -166,10 +167,6 @@ outbox = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Index(None, "state"),
 )
-
-
-class StoreError(RuntimeError):
-    """The history store cannot be opened or used; the message names it, never its password."""
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from suivi.adapters.store import open_store
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
-from suivi.settings import Env, load_config
 
 
 def command_run(args: argparse.Namespace) -> int:
     """Run a flow under Prefect and say where the e-mails went."""
-    from flows.common import ProjectsFailed
+    from suivi.settings import Env, load_config
 
     config_path = str(config_path_of(args))
-    load_config(config_path)  # settings errors show here, before Prefect starts
+    load_config(config_path)  # settings errors show here, before Prefect is imported
+    from suivi.adapters.store import open_store
+
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
+    from flows.common import ProjectsFailed
+
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
     else:
