@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ def command_run(args: argparse.Namespace) -> int:
 
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
-    from flows.common import ProjectsFailed
+    from flows.running_server import choose_api
+
+    print(f"suivi: {choose_api(os.environ).how}", file=sys.stderr, flush=True)
+    from flows.common import ProjectsFailed  # Prefect reads its settings here, after the choice
 
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
