@@ -180,6 +180,7 @@ def run_report(
         "emails_sent": len(delivery.sent),
         "emails_already_sent": delivery.already_sent,
         "emails_failed": [f"{f.key}: {f.error}" for f in delivery.failures],
+        "mail_unreachable": delivery.unreachable,
         "rejected_addresses": delivery.rejected,
         "written": [str(path) for path in delivery.written],
     }

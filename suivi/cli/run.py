@@ -30,10 +30,13 @@ def command_run(args: argparse.Namespace) -> int:
         from flows.weekly import weekly_summary as chosen
     else:
         from flows.daily import daily_watch as chosen
+    from tasks.attended import attended
+
     try:
-        report = chosen(
-            config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
-        )
+        with attended(sys.stdin.isatty()):  # at a terminal: an outage is said, not waited out
+            report = chosen(
+                config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
+            )
         status = EXIT_OK
     except ProjectsFailed as error:
         report, status = error.report, EXIT_PROBLEMS
@@ -50,6 +53,11 @@ def describe_report(report: dict[str, Any]) -> str:
         f"{len(report.get('emails_failed', []))} failed",
     ]
     lines += [f"  not sent: {failure}" for failure in report.get("emails_failed", [])]
+    if report.get("mail_unreachable"):
+        lines.append(
+            f"the mail server cannot be used ({report['mail_unreachable']}):"
+            " these e-mails stay pending; the next run sends them"
+        )
     lines += [
         f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
     ]
