@@ -20,7 +20,7 @@ from typing import TypeVar
 Item = TypeVar("Item")
 Read = TypeVar("Read")
 
-READ_WORKERS = 4  # reads in flight: enough to hide Google's latency, few projects in memory
+READ_WORKERS = 2  # reads ahead: enough to hide Google's latency behind one project's work
 GOOGLE_READS_PER_MINUTE = 60  # per user: https://developers.google.com/sheets/api/limits
 REQUESTS_PER_READ = 2  # metadata, then one batchGet of every tab
 
