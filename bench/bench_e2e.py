@@ -120,7 +120,6 @@ def weekly_run(
     config_path: Path, env_values: dict[str, Any], as_of: dt.date, send: bool = True
 ) -> dict[str, Any]:
     """One weekly run, composed stage by stage; returns seconds per stage and what it did."""
-    from suivi.adapters.sheets import open_source
     from suivi.adapters.store import open_store
     from suivi.compute.flags import track
     from suivi.compute.indicators import compute_indicators
@@ -132,6 +131,7 @@ def weekly_run(
         project_view,
         write_back,
     )
+    from suivi.jobs.reads import google_pace, read_ahead
     from suivi.notify.messages import plan_weekly
     from suivi.notify.render import render_email, template_environment
     from suivi.settings import Env, load_config
@@ -154,10 +154,19 @@ def weekly_run(
     rows = problems = 0
     with open_store(env.database_url) as store:
         run_id = store.begin_run("weekly-summary", as_of)
+
+        def read(project: Any) -> tuple[Any, Any]:
+            source = open_sheet(project, config, env)
+            return source, source.read_tabs()
+
+        google = google_pace()  # as flows/common.py reads: a few ahead, within the quota
+        reads = iter(read_ahead(config.projects, read, pace=lambda _project: google))
         for project in config.projects:
-            with stage("read"):
-                source = open_source(project, config, env)
-                tabs = source.read_tabs()
+            with stage("read"):  # the wait for this project's read, the next ones running
+                _, opened = next(reads)
+                if isinstance(opened, Exception):
+                    raise opened
+                source, tabs = opened
             with stage("clean"):
                 tables = clean_project(project.code, tabs, rules=rules)
             with stage("history"):
@@ -215,6 +224,24 @@ def weekly_run(
     }
 
 
+FAKE_TIMEOUT_SECONDS = 600.0  # the fake answers one request at a time, slowly: no timeouts
+
+
+def open_sheet(project: Any, config: Any, env: Any) -> Any:
+    """The project's fake Google Sheet, with a timeout the slow fake on a busy machine meets."""
+    from suivi.adapters.google_sheets import GoogleSheets
+    from suivi.adapters.sheets import google_key
+
+    key = google_key(project.source)
+    assert key is not None and env.google_credentials is not None
+    return GoogleSheets(
+        key,
+        credentials=env.google_credentials,
+        endpoint=env.sheets_endpoint,
+        timeout=FAKE_TIMEOUT_SECONDS,
+    )
+
+
 def measured(config_path: Path, env_values: dict[str, Any], prefect: bool, results: Any) -> None:
     """Child process: the measured run, then this process's peak memory."""
     try:
@@ -222,7 +249,9 @@ def measured(config_path: Path, env_values: dict[str, Any], prefect: bool, resul
             outcome = flow_run(config_path, env_values)
         else:
             outcome = weekly_run(config_path, env_values, AS_OF)
-        outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        outcome["peak_mb"] = usage.ru_maxrss / 1024
+        outcome["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # imports included
         results.put(outcome)
     except Exception as error:  # reported, or the parent would wait in vain
         results.put({"error": f"{type(error).__name__}: {error}"})
@@ -258,12 +287,15 @@ def ask(channel: Connection, command: str) -> Any:
     return channel.recv()
 
 
-def bench(size: str, prefect: bool = False) -> dict[str, Any]:
-    """Build the world for one size, prepare its history, measure one weekly run."""
+def bench(size: str, prefect: bool = False, latency: float = 0.0) -> dict[str, Any]:
+    """Build the world for one size, prepare its history, measure one weekly run.
+
+    `latency`: seconds each Sheets request waits, as Google's would (0: loopback only).
+    """
     projects, activities = parse_size(size)
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    world = context.Process(target=serve, args=(projects, activities, theirs), daemon=True)
+    world = context.Process(target=serve, args=(projects, activities, theirs, latency), daemon=True)
     world.start()
     try:
         served: Served = ours.recv()
@@ -286,7 +318,9 @@ def bench(size: str, prefect: bool = False) -> dict[str, Any]:
         "size": size,
         "projects": projects,
         "per_project": activities,
-        "mode": "prefect flow" if prefect else "composed",
+        "mode": ("prefect flow" if prefect else "composed")
+        + (f", {latency * 1000:.0f} ms a request" if latency else ""),
+        "latency": latency,
         **outcome,
         **counts,
     }
@@ -334,8 +368,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sizes", nargs="*", default=list(SIZES), help="PxN, e.g. 20x10000")
     parser.add_argument("--prefect", action="store_true", help="also run the largest via the flow")
     parser.add_argument("--json", type=Path, help="write the raw figures to this file")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each Sheets request waits (Google-like)"
+    )
     options = parser.parse_args(argv)
-    results = [bench(size) for size in options.sizes]
+    results = [bench(size, latency=options.latency) for size in options.sizes]
     if options.prefect:
         results.append(bench(options.sizes[-1], prefect=True))
     print(table(results))

@@ -59,8 +59,11 @@ def portfolio_tabs(code: str, activities: int, seed: int) -> dict[str, list[list
     return synthetic_raw_tabs(frame, deliverables, indicators, measures)
 
 
-def serve(projects: int, activities: int, channel: Connection) -> None:
-    """Child process: build the portfolio, serve it and the SMTP sink until told to stop."""
+def serve(projects: int, activities: int, channel: Connection, latency: float = 0.0) -> None:
+    """Child process: build the portfolio, serve it and the SMTP sink until told to stop.
+
+    `latency`: seconds each Sheets request waits before its answer, as Google's would.
+    """
     from fakes.service_account import make_service_account
     from fakes.sheets_api import READ_KINDS, WRITE_KINDS, FakeSheetsApi, FakeTab, _route
     from fakes.smtp import FakeSmtpServer
@@ -82,6 +85,7 @@ def serve(projects: int, activities: int, channel: Connection) -> None:
                     self.serving[group] += time.perf_counter() - started
 
     sheets = TimedSheetsApi()
+    sheets.latency = latency
     sheets.start()
     smtp = FakeSmtpServer().start()
     account = make_service_account(sheets.token_url)

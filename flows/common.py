@@ -27,6 +27,8 @@ from suivi.adapters.sheets import Source, google_key, open_source
 from suivi.adapters.store import Store, open_store
 from suivi.jobs.delivery import Delivery
 from suivi.jobs.pipeline import project_view
+from suivi.jobs.reads import google_pace, read_ahead
+from suivi.model import RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
@@ -83,13 +85,13 @@ def follow_project(
     run_id: int | None,
     as_of: dt.date,
     credentials_info: Mapping[str, Any] | None = None,
+    opened: tuple[Source, RawTabs] | None = None,
 ) -> ProjectView:
     """Read → clean, flag, measure → compare with the last run → write back and save."""
     logger = get_run_logger()
     code = project.code
-    with timed(logger, f"{code}: read") as read:
-        source = open_project_source(project, config, env, credentials_info)
-        tabs = read_sheet(source, project)
+    with timed(logger, f"{code}: read") as read:  # `opened`: read ahead, this is the wait
+        source, tabs = opened or read_project_sheet(project, config, env, credentials_info)
         rows = sum(len(cells) for cells in tabs.values())  # a handful of tabs
         read["detail"] = f"{len(tabs)} tabs, {rows} rows from {source.describe()}"
     with timed(logger, f"{code}: history loaded"):
@@ -114,6 +116,14 @@ def follow_project(
     return project_view(assessment, previous, config)
 
 
+def read_project_sheet(
+    project: Project, config: Config, env: Env, credentials_info: Mapping[str, Any] | None = None
+) -> tuple[Source, RawTabs]:
+    """The project's spreadsheet and every tab of it."""
+    source = open_project_source(project, config, env, credentials_info)
+    return source, read_sheet(source, project)
+
+
 def follow_projects(
     config: Config,
     env: Env,
@@ -122,12 +132,26 @@ def follow_projects(
     as_of: dt.date,
     credentials_info: Mapping[str, Any] | None = None,
 ) -> Gathered:
-    """Follow each project in turn; a failure is logged and recorded, and the next goes on."""
+    """Follow each project in turn; a failure is logged and recorded, and the next goes on.
+
+    The next few projects' sheets are read while one is computed (bounded, in order, within
+    Google's read quota); the history store is used by one project at a time.
+    """
     logger = get_run_logger()
     gathered = Gathered()
-    for project in config.projects:
+    google = google_pace()
+    reads = read_ahead(
+        config.projects,
+        lambda project: read_project_sheet(project, config, env, credentials_info),
+        pace=lambda project: google if google_key(project.source) else None,
+    )
+    for project, opened in reads:
         try:
-            view = follow_project(project, config, env, store, run_id, as_of, credentials_info)
+            if isinstance(opened, Exception):
+                raise opened
+            view = follow_project(
+                project, config, env, store, run_id, as_of, credentials_info, opened
+            )
         except Exception as error:  # isolation: one project's failure must not stop the others
             gathered.failures[project.code] = f"{type(error).__name__}: {error}"
             logger.error("project %s skipped: %s", project.code, error)
@@ -156,6 +180,7 @@ def run_report(
         "emails_sent": len(delivery.sent),
         "emails_already_sent": delivery.already_sent,
         "emails_failed": [f"{f.key}: {f.error}" for f in delivery.failures],
+        "mail_unreachable": delivery.unreachable,
         "rejected_addresses": delivery.rejected,
         "written": [str(path) for path in delivery.written],
     }

@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from flows.running_server import announced
+
 ROOT = Path(__file__).resolve().parents[1]  # where the code and its prefect.yaml live
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
@@ -317,7 +319,7 @@ def serve_all(config_path: str, prefect_file: str | os.PathLike[str] | None = No
                 f"suivi serve: Prefect server at {api_url.removesuffix('/api')} (log: {home / 'server.log'})",
                 flush=True,
             )
-            with using_api(api_url, home):
+            with using_api(api_url, home), announced(api_url, home):  # found by `suivi run`
                 serve_deployments(deployments)
     except ServeError as error:
         print(f"suivi serve: {error}", file=sys.stderr)

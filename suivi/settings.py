@@ -12,12 +12,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from suivi.errors import ConfigError
+
 DEFAULT_CONFIG = Path("config/suivi.yaml")
 Language = Literal["fr", "ar", "en"]
-
-
-class ConfigError(ValueError):
-    """A settings file that cannot be used; the message names the key and line."""
 
 
 class Env(BaseSettings):

@@ -26,6 +26,7 @@ from suivi.model import Email
 from suivi.notify.messages import ProjectView, plan_daily, plan_weekly
 from suivi.notify.render import render_email, template_environment
 from suivi.settings import Config, Env
+from tasks.attended import is_attended
 from tasks.retries import BASE_SECONDS, backoff
 
 Occasion = Literal["weekly", "daily"]
@@ -109,9 +110,14 @@ def deliver(
         language=config.language,
     )
     attempt, attempts = _attempts()
-    if is_outage(delivery) and attempt < attempts:
+    if worth_retrying(delivery, attempt, attempts):
         raise MailOutage(delivery)
     return delivery
+
+
+def worth_retrying(delivery: Delivery, attempt: int, attempts: int) -> bool:
+    """An outage, attempts left, and nobody at a terminal waiting for the answer."""
+    return is_outage(delivery) and attempt < attempts and not is_attended()
 
 
 def _attempts() -> tuple[int, int]:

@@ -6,19 +6,12 @@ import re
 from collections.abc import Mapping
 from typing import Protocol
 
+from suivi.errors import SourceError as SourceError  # re-exported: its home for adapters
 from suivi.model import RawTab, RawTabs
 from suivi.sheet.dashboard import TabLayout
 
 GOOGLE_URL = re.compile(r"docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{20,})")
 GOOGLE_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
-
-
-class SourceError(RuntimeError):
-    """A spreadsheet that cannot be read or written; the message says what to do."""
-
-    def __init__(self, message: str, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient  # worth retrying (quota, 5xx, timeout)
 
 
 class Source(Protocol):

@@ -1,6 +1,7 @@
 """The `suivi` command: run a flow, check the sheets, print the status, serve, preview.
 
-Each command lives in its own module, imported only when it is the one asked for.
+Each command lives in its own module, imported only when it is the one asked for: `--help`
+and a mistyped option answer before pandas, pydantic, SQLAlchemy or Prefect are imported.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from suivi.adapters.sheets import SourceError
-from suivi.adapters.store import StoreError
 from suivi.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, iso_date
-from suivi.settings import ConfigError
+from suivi.errors import ConfigError, SourceError, StoreError  # cheap: no pandas, no pydantic
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_PROBLEMS", "build_parser", "main"]
 

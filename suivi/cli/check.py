@@ -5,24 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 
-from suivi.adapters.sheets import SourceError
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
-from suivi.settings import Env, load_config
+from suivi.errors import SourceError
 
 
 def command_check(args: argparse.Namespace) -> int:
     """Every data problem of every project; exit 1 when one blocks a row."""
-    from suivi.jobs.pipeline import read_project
-    from suivi.model import Problem, problems_frame
-    from suivi.sheet.clean import clean_project
-
     if getattr(args, "mail", False):
         from suivi.cli.readiness import command_check_mail
 
         return command_check_mail(args)
-    from suivi.cli.readiness import describe, readiness_problems, required_tab_problems
+    from suivi.settings import Env, load_config
 
-    config, env = load_config(config_path_of(args)), Env()
+    config = load_config(config_path_of(args))  # a settings error shows before pandas loads
+    from suivi.cli.readiness import describe, readiness_problems, required_tab_problems
+    from suivi.jobs.pipeline import read_project
+    from suivi.model import Problem, problems_frame
+    from suivi.sheet.clean import clean_project
+
+    env = Env()
     problems: list[Problem] = []
     unreadable = False
     unreadable_codes: set[str] = set()

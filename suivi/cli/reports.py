@@ -11,14 +11,14 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-
-from suivi.adapters.sheets import SourceError
-from suivi.adapters.store import Store, StoreError, open_store
 from suivi.cli.common import iso_date
-from suivi.settings import Config, Env, config_path, load_config
+from suivi.errors import SourceError, StoreError
+
+if TYPE_CHECKING:  # imported when a report runs, not when the parser is built
+    from suivi.adapters.store import Store
+    from suivi.settings import Config, Env
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 DEFAULT_PACK_DIR = Path("reports")  # git-ignored: packs and tables are outputs
@@ -116,6 +116,8 @@ def report_committee(args: argparse.Namespace) -> int:
     Exit 1 if a project could not be read or has no meeting ahead; 2 if no project has a
     meeting on `--date` (the planned meetings are listed) or no PDF can be made here.
     """
+    import jinja2
+
     from suivi.adapters.printing import PrintingUnavailable
     from suivi.jobs.committee import pack_documents, prepare_committee_pack, write_committee_pack
     from suivi.jobs.pipeline import view_project
@@ -248,11 +250,15 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace) -> tuple[Config, Env]:
     """The settings (errors propagate to `suivi.cli.main`, which prints them) and the environment."""
+    from suivi.settings import Env, config_path, load_config
+
     return load_config(config_path(args.config)), Env()
 
 
 def _store_or_none(env: Env) -> Store | None:
     """The history store, or None (said on stderr) when it cannot be opened: the pack still comes."""
+    from suivi.adapters.store import open_store
+
     try:
         return open_store(env.database_url)
     except StoreError as error:

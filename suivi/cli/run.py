@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from suivi.adapters.store import open_store
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
-from suivi.settings import Env, load_config
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -18,21 +17,31 @@ def command_run(args: argparse.Namespace) -> int:
 
     verbose = bool(getattr(args, "verbose", False))
     quiet_prefect(verbose)  # before Prefect is imported
-    from flows.common import ProjectsFailed
+    from suivi.settings import Env, load_config
 
     config_path = str(config_path_of(args))
-    config = load_config(config_path)  # settings errors show here, before Prefect starts
+    config = load_config(config_path)  # settings errors show here, before Prefect is imported
+    from suivi.adapters.store import open_store
+
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
+    from flows.running_server import choose_api
+
+    print(f"suivi: {choose_api(os.environ).how}", file=sys.stderr, flush=True)
+    from flows.common import ProjectsFailed  # Prefect reads its settings here, after the choice
+
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
     else:
         from flows.daily import daily_watch as chosen
+    from tasks.attended import attended
+
     show_progress([project.code for project in config.projects], verbose)
     try:
-        report = chosen(
-            config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
-        )
+        with attended(sys.stdin.isatty()):  # at a terminal: an outage is said, not waited out
+            report = chosen(
+                config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
+            )
         status = EXIT_OK
     except ProjectsFailed as error:
         report, status = error.report, EXIT_PROBLEMS
@@ -49,6 +58,11 @@ def describe_report(report: dict[str, Any]) -> str:
         f"{len(report.get('emails_failed', []))} failed",
     ]
     lines += [f"  not sent: {failure}" for failure in report.get("emails_failed", [])]
+    if report.get("mail_unreachable"):
+        lines.append(
+            f"the mail server cannot be used ({report['mail_unreachable']}):"
+            " these e-mails stay pending; the next run sends them"
+        )
     lines += [
         f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
     ]

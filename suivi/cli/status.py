@@ -8,20 +8,20 @@ import os
 import sys
 from typing import Any
 
-import pandas as pd
-
-from suivi.adapters.sheets import SourceError
 from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
-from suivi.i18n.catalogs import gettext
-from suivi.settings import Env, load_config
+from suivi.errors import SourceError
 
 
 def command_status(args: argparse.Namespace) -> int:
     """The computed state of everything, as a table, CSV or JSON."""
+    from suivi.settings import Env, load_config
+
+    config = load_config(config_path_of(args))  # a settings error shows before pandas loads
     from suivi.compute.status import status_records
+    from suivi.i18n.catalogs import gettext
     from suivi.jobs.pipeline import assess_project, read_project
 
-    config, env = load_config(config_path_of(args)), Env()
+    env = Env()
     as_of = args.as_of or config.today()
     records: list[dict[str, Any]] = []
     failed = False
@@ -50,6 +50,8 @@ def format_records(records: list[dict[str, Any]], output: str) -> str:
     """JSON or CSV with the contract's English names (a terminal gets `suivi.cli.terminal`)."""
     if output == "json":
         return json.dumps(records, ensure_ascii=False, indent=2)
+    import pandas as pd
+
     table = pd.DataFrame(records)
     if table.empty:
         return "nothing to show"
@@ -61,4 +63,6 @@ def format_records(records: list[dict[str, Any]], output: str) -> str:
 
 
 def _percent(value: float | None) -> str:
+    import pandas as pd
+
     return "" if value is None or pd.isna(value) else f"{value:.0%}"

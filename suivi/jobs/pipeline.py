@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from suivi.adapters.sheets import Source, open_source
-from suivi.adapters.store import Snapshot, Store
 from suivi.compute.calendar import Calendar, calendar_for
 from suivi.compute.changes import diff_snapshots
 from suivi.compute.flags import track
@@ -25,6 +25,9 @@ from suivi.settings import Config, Env, Project
 from suivi.sheet.clean import clean_project
 from suivi.sheet.dashboard import tracking_dashboard
 from suivi.sheet.writeback import owned_tabs
+
+if TYPE_CHECKING:  # `suivi status` and `check` never open the store: no SQLAlchemy for them
+    from suivi.adapters.store import Snapshot, Store
 
 # What the e-mails say of each open activity's pace, besides its projected finish.
 PACE_COLUMNS = ["points_per_week_needed", "points_per_week_now"]

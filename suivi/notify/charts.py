@@ -106,12 +106,18 @@ def achievement_chart(indicators: pd.DataFrame, language: str) -> bytes:
 
 
 def figure_png(figure: Figure, dpi: int = DPI, colours: int = PALETTE_COLOURS) -> bytes:
-    """The figure as a palette PNG at its own size (no tight box: the width must stay 600 px)."""
-    drawn = io.BytesIO()
-    figure.savefig(drawn, format="png", dpi=dpi, metadata={"Software": None})
+    """The figure as a palette PNG at its own size (no tight box: the width must stay 600 px).
+
+    The canvas's pixels go straight to the palette (no PNG written and read back first), and
+    zlib's default level does the rest: `optimize` tried every filter for a few % of bytes.
+    """
+    figure.set_dpi(dpi)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    width, height = (int(size) for size in canvas.get_width_height())
+    pixels = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     # A flat chart needs few colours: a palette makes the image about 4 times smaller.
-    with Image.open(drawn) as image:
-        palette = image.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
+    palette = pixels.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
     smaller = io.BytesIO()
-    palette.save(smaller, format="PNG", optimize=True)
+    palette.save(smaller, format="PNG")
     return smaller.getvalue()

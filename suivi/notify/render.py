@@ -271,7 +271,7 @@ def _template_context(
     return context, images
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=256)  # one per project and language: a big portfolio must not evict its own
 def _chart_png(bars: tuple[tuple[Any, ...], ...], language: str) -> bytes:
     """The achievement chart, drawn once for the e-mail, its page and every recipient."""
     return achievement_chart(pd.DataFrame(list(bars), columns=CHART_COLUMNS), language)

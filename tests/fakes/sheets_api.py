@@ -878,6 +878,7 @@ class FakeSheetsApi(IdentityAndDrive):
             str
         ] = []  # tracebacks of the fake's own bugs; tests may assert it is empty
         self.timeout_delay = 5.0  # seconds a "timeout" fault holds its answer back
+        self.latency = 0.0  # seconds every answer waits first, as Google's round trip does
         self._faults: list[Fault] = []
         self._accounts: dict[str, str] = {}  # e-mail → public key PEM
         self._tokens: dict[str, _Grant] = {}
@@ -1046,6 +1047,8 @@ class FakeSheetsApi(IdentityAndDrive):
     # -- serving -------------------------------------------------------------------------
 
     def _serve(self, handler: _Handler, method: str) -> None:
+        if self.latency:  # outside the lock: concurrent requests wait side by side
+            self._stopping.wait(self.latency)
         raw_path, _, query_string = handler.path.partition("?")
         query = parse_qs(query_string, keep_blank_values=True)
         length = int(handler.headers.get("Content-Length") or 0)

@@ -1,0 +1,73 @@
+"""The `suivi` command answers `--help` and settings errors before the heavy libraries load.
+
+Checked by module, not by time: each case runs in a fresh interpreter, then lists which of
+pandas, Prefect, matplotlib, SQLAlchemy and pydantic it imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "prefect", "matplotlib", "sqlalchemy", "pydantic")
+HELP_COMMANDS = [
+    [],
+    ["run"],
+    ["check"],
+    ["status"],
+    ["serve"],
+    ["preview"],
+    ["report"],
+    ["report", "committee"],
+    ["report", "iptt"],
+    ["import"],
+    ["import", "iati"],
+]
+PROBE = f"""
+import json, sys
+from suivi.cli import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+heavy = sorted({{name.split(".")[0] for name in sys.modules}} & set({HEAVY!r}))
+print(json.dumps({{"status": status, "heavy": heavy}}))
+"""
+
+
+def imported_by(argv: list[str], cwd: Path) -> dict[str, object]:
+    """Run `suivi ARGV` in a fresh interpreter; its exit status and the heavy modules it loaded."""
+    finished = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return dict(json.loads(finished.stdout.strip().splitlines()[-1]))
+
+
+def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
+    """The check can fail: `suivi status` on the demo does load pandas."""
+    outcome = imported_by(["status", "--config", str(ROOT / "config" / "suivi.yaml")], tmp_path)
+    assert "pandas" in outcome["heavy"]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda argv: " ".join(argv) or "suivi")
+def test_help_imports_no_heavy_library(command: list[str], tmp_path: Path) -> None:
+    outcome = imported_by([*command, "--help"], tmp_path)
+    assert outcome == {"status": 0, "heavy": []}
+
+
+@pytest.mark.parametrize("command", [["run", "weekly"], ["status"], ["check"]])
+def test_settings_error_comes_before_pandas_and_prefect(command: list[str], tmp_path: Path) -> None:
+    outcome = imported_by([*command, "--config", str(tmp_path / "missing.yaml")], tmp_path)
+    assert outcome["status"] == 2
+    assert not {"pandas", "prefect", "matplotlib", "sqlalchemy"} & set(outcome["heavy"])
