@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ def command_run(args: argparse.Namespace) -> int:
 
     verbose = bool(getattr(args, "verbose", False))
     quiet_prefect(verbose)  # before Prefect is imported
+    # Prefect's temporary server (no PREFECT_API_URL) would send telemetry: off, as `suivi serve` does.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.common import ProjectsFailed
 
     config_path = str(config_path_of(args))

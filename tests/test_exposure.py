@@ -1,0 +1,150 @@
+"""Where sheet text and personal data go: CSV exports, run artifacts, committee packs, messages.
+
+Each goes through the real path: the `suivi` command on a workbook a team member typed into,
+the flows under Prefect, the store's error messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import stat
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from suivi.adapters.store import mask_url
+from suivi.cli import main
+from suivi.sheet.export import neutralise_formulas
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "config" / "demo"
+AS_OF = dt.date(2026, 12, 7)
+# What a spreadsheet would evaluate, typed into activity names (rows 4 to 9 of Activités).
+FORMULAS = {
+    "C4": '=HYPERLINK("http://evil.example/x","clic")',
+    "C5": "+1+cmd|' /C calc'!A0",
+    "C6": "-2+3",
+    "C7": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "C8": "\t=1+1",
+    "C9": "\r=1+1",
+}
+LINK = "[clic](javascript:alert(document.cookie))"
+IMAGE = "![pixel](http://evil.example/track.png)"
+HTML = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def team_workbook(path: Path, cells: dict[str, str]) -> Path:
+    """The demo's TPM workbook with text typed into some cells of `Activités`."""
+    book = openpyxl.load_workbook(DEMO / "tpm.xlsx")
+    for cell, text in cells.items():
+        book["Activités"][cell] = text
+        book["Activités"][cell].data_type = "s"
+    book.save(path)
+    return path
+
+
+def settings_for(tmp_path: Path, workbook: Path) -> Path:
+    """Settings of one project reading `workbook`, written beside it."""
+    path = tmp_path / "suivi.yaml"
+    path.write_text(
+        f"""\
+officer: {{name: Chargée de projet, email: officer@example.org}}
+projects:
+  - code: TPM
+    name: Territorialisation des politiques migratoires
+    source: {workbook}
+    start: 2025-03-01
+    team: [equipe@example.org]
+    write_back: {tmp_path / "written" / "tpm-suivi.xlsx"}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+# ---------------------------------------------------------------- CSV export
+
+
+def test_status_as_csv_neutralises_what_a_spreadsheet_would_evaluate(
+    suivi_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workbook = team_workbook(suivi_env / "tpm.xlsx", FORMULAS)
+    config = settings_for(suivi_env, workbook)
+
+    status = main(
+        ["status", "--config", str(config), "--as-of", AS_OF.isoformat(), "--format", "csv"]
+    )
+
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    names = {row["name"] for row in rows}
+    # Cleaning trims blanks around a cell; what is left is shown as text, after a quote.
+    assert {"'" + typed.strip() for typed in FORMULAS.values()} <= names
+    assert not any(name[:1] in "=+-@\t\r" for name in names if name)
+    numbers = [row["achievement"] for row in rows if row["achievement"]]
+    assert numbers and all(not value.startswith("'") for value in numbers)
+
+
+def test_numbers_are_left_as_they_are_and_text_that_is_a_number_too() -> None:
+    frame = pd.DataFrame(
+        {"text": ["-12", "+3,5", "-x", "=1", "ok", None], "n": [-1, 2, 3, 4, 5, 6]}
+    )
+    safe = neutralise_formulas(frame)
+    assert safe["text"].fillna("").tolist() == ["-12", "+3,5", "'-x", "'=1", "ok", ""]
+    assert safe["n"].tolist() == frame["n"].tolist()
+    assert frame["text"].iloc[3] == "=1"  # the input is untouched
+
+
+# ---------------------------------------------------------------- committee pack
+
+
+def test_the_committee_pack_is_readable_by_its_owner_only(
+    suivi_env: Path, demo_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = suivi_env / "packs"
+    previous = os.umask(0o022)  # the usual umask: privacy must not depend on it
+    try:
+        main(
+            [
+                "report",
+                "committee",
+                "--config",
+                str(demo_config),
+                "--as-of",
+                AS_OF.isoformat(),
+                "--out",
+                str(out),
+            ]
+        )
+    finally:
+        os.umask(previous)
+    packs = list(out.glob("*.html"))
+    assert packs, capsys.readouterr()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(path.stat().st_mode) for path in packs} == {0o600}
+
+
+# ---------------------------------------------------------------- database URL
+
+
+def test_a_password_in_the_database_urls_query_string_is_masked(
+    demo_config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "S3cr3t-in-query"
+    url = f"postgresql://bob@127.0.0.1:1/suivi?sslmode=disable&password={secret}"
+    monkeypatch.setenv("SUIVI_DATABASE_URL", url)
+
+    status = main(["run", "weekly", "--config", str(demo_config), "--dry-run"])
+
+    printed = capsys.readouterr()
+    assert status == 2
+    assert "password=***" in printed.err and secret not in printed.err + printed.out
+    assert mask_url(url) == "postgresql://bob@127.0.0.1:1/suivi?sslmode=disable&password=***"
+    assert mask_url("postgresql://bob:pw@db/x?sslpassword=k&a=1") == (
+        "postgresql://bob:***@db/x?sslpassword=***&a=1"
+    )
