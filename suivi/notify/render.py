@@ -59,6 +59,10 @@ SUBJECTS: dict[str, str] = {
     MessageKind.PROBLEM_REPORT: N_("[{project}] Data to fix in the tracking sheet ({date})"),
     MessageKind.RUN_FAILURE: N_("[suivi] The “{flow}” run failed ({date})"),
     MessageKind.ESCALATION: N_("[{project}] {name}: late for {days} days"),
+    MessageKind.OUTSIDE_RECIPIENT: N_(
+        "[{project}] An address outside the allowed domains was left out"
+    ),
+    MessageKind.RECIPIENT_DOMAINS: N_("[{project}] The e-mail domains this project's data goes to"),
 }
 FIRST_LATE_ALERT_SUBJECT = N_("[{project}] Late items as of {date}")
 LEADING_TAG = re.compile(r"^\[([^\]\u2066-\u2069]+)\]")
