@@ -148,3 +148,40 @@ def test_a_password_in_the_database_urls_query_string_is_masked(
     assert mask_url("postgresql://bob:pw@db/x?sslpassword=k&a=1") == (
         "postgresql://bob:***@db/x?sslpassword=***&a=1"
     )
+
+
+# ---------------------------------------------------------------- forced runs
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_forced_run_is_recorded_and_the_officer_is_told(
+    suivi_env: Path, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+    from fakes.smtp import FakeSmtpServer
+
+    server = FakeSmtpServer().start()
+    monkeypatch.setenv("SUIVI_SMTP_HOST", server.host)
+    monkeypatch.setenv("SUIVI_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("SUIVI_SMTP_SECURITY", "none")
+    day = AS_OF.isoformat()
+    try:
+        assert main(["run", "daily", "--config", str(demo_config), "--as-of", day]) == 0
+        first = len(server.messages)
+        assert main(["run", "daily", "--config", str(demo_config), "--as-of", day, "--force"]) == 0
+        again = server.messages[first:]
+    finally:
+        server.stop()
+
+    notices = [m for m in again if "force" in str(m.message["Subject"]).lower()]
+    assert len(notices) == 1 and list(notices[0].rcpt_tos) == ["officer@example.org"]
+    text = notices[0].message.get_body(("plain",)).get_content()
+    assert "daily-watch" in text and f": {len(again) - 1}" in text  # how many went out again
+    engine = sa.create_engine(os.environ["SUIVI_DATABASE_URL"])
+    with engine.connect() as connection:
+        summaries = [
+            row[0] for row in connection.execute(sa.text("SELECT summary FROM runs ORDER BY id"))
+        ]
+    engine.dispose()
+    assert "forced" not in str(summaries[0]) and '"forced": true' in str(summaries[-1]).lower()

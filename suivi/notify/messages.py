@@ -75,6 +75,7 @@ class MessageKind(StrEnum):
     ESCALATION = "escalation"
     OUTSIDE_RECIPIENT = "outside_recipient"  # an address dropped by mail.allowed_domains
     RECIPIENT_DOMAINS = "recipient_domains"  # no allowed_domains: the domains data goes to
+    FORCED_RUN = "forced_run"  # a run started with force: e-mails sent again
 
 
 @dataclass(frozen=True)

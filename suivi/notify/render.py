@@ -63,6 +63,7 @@ SUBJECTS: dict[str, str] = {
         "[{project}] An address outside the allowed domains was left out"
     ),
     MessageKind.RECIPIENT_DOMAINS: N_("[{project}] The e-mail domains this project's data goes to"),
+    MessageKind.FORCED_RUN: N_("[suivi] “{flow}”: a run was started with force (e-mails sent again)"),
 }
 FIRST_LATE_ALERT_SUBJECT = N_("[{project}] Late items as of {date}")
 LEADING_TAG = re.compile(r"^\[([^\]\u2066-\u2069]+)\]")
