@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import stat
 from pathlib import Path
@@ -185,3 +186,34 @@ def test_a_forced_run_is_recorded_and_the_officer_is_told(
         ]
     engine.dispose()
     assert "forced" not in str(summaries[0]) and '"forced": true' in str(summaries[-1]).lower()
+
+
+# ---------------------------------------------------------------- run artifacts
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_artifacts_show_sheet_text_as_text(suivi_env: Path) -> None:
+    from markdown_it import MarkdownIt
+    from prefect.artifacts import Artifact
+
+    # A2.5 (row 14) is late: its name and owner reach the dashboard and the flags table.
+    hostile = {"C14": f"{LINK} {IMAGE} {HTML}", "D14": "*Hicham* <b>Idrissi</b>"}
+    config = settings_for(suivi_env, team_workbook(suivi_env / "tpm.xlsx", hostile))
+
+    assert main(["run", "weekly", "--config", str(config), "--as-of", AS_OF.isoformat()]) == 0
+
+    dashboard = Artifact.get("suivi-dashboard")
+    flags = Artifact.get("suivi-flags")
+    assert dashboard is not None and flags is not None
+    table = flags.data if isinstance(flags.data, str) else str(flags.data)
+    cells = [str(value) for row in json.loads(table) for value in row.values()]
+    # Rendered as the Prefect UI does (Markdown with HTML allowed): nothing comes alive.
+    renderer = MarkdownIt("commonmark", {"html": True})
+    for text in [str(dashboard.data), *cells]:
+        page = renderer.render(text).lower()
+        assert "<a " not in page and "<img" not in page and "<script" not in page, text
+        assert "<b>" not in page and "<em>" not in page
+    shown = renderer.render(str(dashboard.data))
+    assert "[clic](javascript:alert(document.cookie))" in shown  # the text itself, shown
+    assert "&lt;script&gt;" in shown

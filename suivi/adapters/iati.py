@@ -216,17 +216,25 @@ def safe_events(stream: BinaryIO) -> Iterator[tuple[str, ET.Element]]:
     checker = expat.ParserCreate()
     checker.StartDoctypeDeclHandler = refuse
     checker.EntityDeclHandler = refuse
-    elements = ET.XMLPullParser(events=("start", "end"))
+    elements: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     try:
         while chunk := stream.read(CHUNK_BYTES):
             checker.Parse(chunk, False)
             elements.feed(chunk)
-            yield from elements.read_events()
+            yield from _element_events(elements)
         checker.Parse(b"", True)
         elements.close()
-        yield from elements.read_events()
+        yield from _element_events(elements)
     except (expat.ExpatError, ET.ParseError) as error:
         raise IatiError(f"not well-formed XML: {error}") from None
+
+
+def _element_events(parser: ET.XMLPullParser[ET.Element]) -> Iterator[tuple[str, ET.Element]]:
+    """The start and end events read so far (the only kinds asked for)."""
+    for event in parser.read_events():
+        kind, element = event[0], event[1] if len(event) > 1 else None
+        if isinstance(element, ET.Element):
+            yield kind, element
 
 
 def safe_xml(data: bytes) -> ET.Element:

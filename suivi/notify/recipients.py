@@ -184,7 +184,7 @@ def _letter_of(rows: list[list[object]], tab: Tab, column: str) -> tuple[str, st
 def _as_list(cell: object) -> list[str]:
     if isinstance(cell, list | tuple):
         return [str(item).strip().lower() for item in cell]
-    if cell is None or (not isinstance(cell, str) and pd.isna(cell)):  # type: ignore[arg-type]
+    if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
         return []
     return [str(cell).strip().lower()] if str(cell).strip() else []
 
@@ -204,8 +204,8 @@ def _domains(names: Iterable[str]) -> list[str]:
 
 
 def _text(value: object) -> str:
-    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):  # type: ignore[arg-type]
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
         return ""
     if hasattr(value, "date") and hasattr(value, "isoformat"):
-        return value.date().isoformat() if hasattr(value, "hour") else value.isoformat()  # type: ignore[union-attr]
+        return value.date().isoformat() if hasattr(value, "hour") else value.isoformat()
     return str(value)
