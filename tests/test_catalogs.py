@@ -28,12 +28,8 @@ def test_catalog_holds_every_message_and_no_stale_one(
 ) -> None:
     catalog = keys_of(read_catalog(language))
     missing, stale = extracted - catalog, catalog - extracted
-    assert not missing, (
-        f"{language}: run scripts/update_catalogs.py; missing {sorted(map(str, missing))[:20]}"
-    )
-    assert not stale, (
-        f"{language}: run scripts/update_catalogs.py; stale {sorted(map(str, stale))[:20]}"
-    )
+    assert not missing, f"{language}: run scripts/update_catalogs.py; missing {sorted(map(str, missing))[:20]}"
+    assert not stale, f"{language}: run scripts/update_catalogs.py; stale {sorted(map(str, stale))[:20]}"
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -43,9 +39,7 @@ def test_every_message_is_translated(language: str) -> None:
         for message in read_catalog(language)
         if message.id and (not message.string or message.fuzzy or not all(message.string))
     ]
-    assert not untranslated, (
-        f"{language}: {len(untranslated)} to translate, e.g. {untranslated[:10]}"
-    )
+    assert not untranslated, f"{language}: {len(untranslated)} to translate, e.g. {untranslated[:10]}"
 
 
 def test_arabic_has_six_plural_forms_and_french_treats_zero_as_singular() -> None:

@@ -112,9 +112,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
     Templates come from `override` first (the officer's own wording), then from those shipped.
     """
     folders = [override] if override is not None else []
-    loader = jinja2.ChoiceLoader(
-        [ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]]
-    )
+    loader = jinja2.ChoiceLoader([ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]])
     environment = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(
