@@ -217,3 +217,70 @@ def test_run_artifacts_show_sheet_text_as_text(suivi_env: Path) -> None:
     shown = renderer.render(str(dashboard.data))
     assert "[clic](javascript:alert(document.cookie))" in shown  # the text itself, shown
     assert "&lt;script&gt;" in shown
+
+
+# ---------------------------------------------------------------- telemetry
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under `pid` still running (Linux /proc)."""
+    found, queue = [], [pid]
+    while queue:
+        parent = queue.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(child) for child in children.read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            queue += kids
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_suivi_runs_temporary_prefect_server_sends_no_telemetry(
+    suivi_env: Path, demo_config: Path
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env.pop("DO_NOT_TRACK", None)
+    env |= {
+        "PREFECT_HOME": str(suivi_env / "prefect-home"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",  # a new database migrates first
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "suivi.cli",
+        "run",
+        "weekly",
+        "--dry-run",
+        "--config",
+        str(demo_config),
+    ]
+    run = subprocess.Popen(
+        command, cwd=suivi_env, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    servers: dict[int, str] = {}
+    while run.poll() is None:  # the temporary server lives as long as the run
+        for pid in descendants(run.pid):
+            try:
+                if b"prefect.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    servers[pid] = (
+                        Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+                    )
+            except OSError:
+                continue
+        time.sleep(0.1)
+    assert run.returncode == 0
+    assert servers, "no temporary Prefect server was seen: the check would prove nothing"
+    # Prefect passes its settings on as text: "false" or "False".
+    assert all(
+        "prefect_server_analytics_enabled=false" in environ.lower().split("\0")
+        for environ in servers.values()
+    ), [line for environ in servers.values() for line in environ.split("\0") if "ANALYTICS" in line]

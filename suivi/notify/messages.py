@@ -21,6 +21,7 @@ from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
 from suivi.notify import escalation
 from suivi.notify.funders import funders_context
+from suivi.notify.recipients import mailed_problems, outside_addresses, outside_domains
 from suivi.notify.week import week_ahead
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
@@ -480,7 +481,7 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
     person = _recipient(officer.name, officer.email)
     if person is None:
         return []
-    problems = view.tables.problems
+    problems = mailed_problems(view.tables.problems)
     fingerprint = _digest(
         pd.Series([f"{p.tab}:{p.cell}:{p.message}" for p in problems], dtype="str")
     )
@@ -535,8 +536,6 @@ def recipient_notices(
 ) -> list[Message]:
     """To the officer: each address dropped by `mail.allowed_domains`, once ever (its own key);
     without the key, on the first weekly run, the domains the sheets send data to, once."""
-    from suivi.notify.recipients import outside_addresses, outside_domains
-
     messages: list[Message] = []
     for view in views:
         project = view.project
@@ -803,7 +802,9 @@ def _owners_without_email(tracking: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _problems(view: ProjectView, language: str) -> dict[str, Any]:
     """Open data problems of a project (capped), blocking ones first, said in `language`."""
-    problems = sorted(view.tables.problems, key=lambda problem: not problem.blocking)
+    problems = sorted(
+        mailed_problems(view.tables.problems), key=lambda problem: not problem.blocking
+    )
     return {
         "rows": [problem.as_dict(language) for problem in problems[:MAX_PROBLEMS]],
         "total": len(problems),

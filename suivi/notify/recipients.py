@@ -107,6 +107,11 @@ def outside_addresses(problems: Iterable[Problem]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def mailed_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems e-mails list: an outside address is told once, by its own notice, not each week."""
+    return [problem for problem in problems if problem.message != OUTSIDE_ADDRESS]
+
+
 def outside_domains(
     tables: ProjectTables, team: Iterable[str], own_domains: Iterable[str]
 ) -> list[str]:
