@@ -187,9 +187,13 @@ def serving(
     try:
         yield process, port
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # SIGTERM first: `suivi serve` stops its server too
+            process.terminate()
+            try:
+                process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         log.close()
 
 
