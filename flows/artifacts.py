@@ -7,6 +7,8 @@ history per key across runs.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -18,6 +20,9 @@ from suivi.schema import Flag
 
 DASHBOARD_KEY = "suivi-dashboard"
 FLAGS_KEY = "suivi-flags"
+# What makes Markdown live in the middle of a line (links, images, code, emphasis, tables);
+# `&`, `<` and `>` become entities first, so no HTML tag or autolink survives either.
+MARKDOWN_SPECIALS = re.compile(r"[\\`*_\[\]()!|~]")
 MAX_ROWS = 50  # per section: the sheet's `Suivi automatique` tab has them all
 
 COUNT_FLAGS: dict[str, Flag] = {
@@ -112,7 +117,11 @@ def flag_rows(views: Sequence[ProjectView]) -> list[dict[str, Any]]:
     table = pd.concat(frames, ignore_index=True)
     if table.empty:
         return []
-    return cast(list[dict[str, Any]], _text_cells(table).to_dict("records"))
+    # The Prefect UI renders every text cell of a table artifact as Markdown (ArtifactDataTable).
+    cells = _text_cells(table)
+    sheet_text = [name for name in cells.columns if name != "flags"]  # flags: the product's codes
+    cells[sheet_text] = cells[sheet_text].apply(lambda column: column.map(escape_markdown))
+    return cast(list[dict[str, Any]], cells.to_dict("records"))
 
 
 def dashboard_markdown(
@@ -123,7 +132,7 @@ def dashboard_markdown(
     report: Mapping[str, Any] | None = None,
 ) -> str:
     """The run's dashboard: counts per project, late items with owners, indicators with % achieved."""
-    parts = [f"# {flow_name} — {as_of.isoformat()}", ""]
+    parts = [f"# {escape_markdown(flow_name)} — {as_of.isoformat()}", ""]
     if report is not None:
         parts += [
             f"E-mails: {report.get('emails_sent', 0)} sent, {report.get('emails_already_sent', 0)}"
@@ -151,16 +160,21 @@ def dashboard_markdown(
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-style markdown table; cells are single-line text with `|` escaped."""
+    """A GitHub-style markdown table; cells are single-line inert text (Markdown and HTML escaped)."""
     if frame.empty:
         return "(none)"
-    cells = _text_cells(frame).apply(lambda column: column.str.replace("|", "\\|", regex=False))
+    cells = _text_cells(frame).apply(lambda column: column.map(escape_markdown))
     lines = "| " + cells.iloc[:, 0]
     for column in cells.columns[1:]:
         lines = lines + " | " + cells[column]
     header = "| " + " | ".join(str(name) for name in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     return "\n".join([header, rule, *(lines + " |").tolist()])
+
+
+def escape_markdown(text: str) -> str:
+    """Sheet text shown as itself: no link, image, emphasis or HTML tag comes alive."""
+    return MARKDOWN_SPECIALS.sub(r"\\\g<0>", html.escape(text, quote=False))
 
 
 def _text_cells(frame: pd.DataFrame) -> pd.DataFrame:

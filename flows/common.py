@@ -289,6 +289,10 @@ def run_flow_body(
         for failure in delivery.failures:
             logger.warning("not sent: %s: %s", failure.key, failure.error)
         report = run_report(flow_name, day, gathered, delivery)
+        if force and not dry_run:  # recorded with the run, told to the officer
+            from flows.forced import report_forced_run
+
+            report_forced_run(flow_name, day, report, store, settings.env, config, logger)
         try:
             publish_artifacts(flow_name, day, gathered.views, gathered.failures, report)
         except Exception as error:  # the run page is a convenience: never fail a run for it

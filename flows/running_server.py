@@ -39,10 +39,13 @@ def address_file(home: Path = SERVE_HOME) -> Path:
 
 
 @contextlib.contextmanager
-def announced(api_url: str, home: Path = SERVE_HOME) -> Iterator[Path]:
+def announced(api_url: str, home: Path = SERVE_HOME, auth: str | None = None) -> Iterator[Path]:
     """Write the address (owner-only, with the auth string if any) while the block runs."""
     path = address_file(home)
-    facts = {"api_url": api_url, "auth_string": os.environ.get("PREFECT_SERVER_API_AUTH_STRING")}
+    facts = {
+        "api_url": api_url,
+        "auth_string": auth or os.environ.get("PREFECT_SERVER_API_AUTH_STRING"),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as output:

@@ -7,13 +7,21 @@ the working folder), waits until it answers, serves the deployments, and stops t
 when it stops (SIGTERM from systemd, or Ctrl-C). Deployments are not paused on shutdown, so
 a restart keeps every schedule active; what fell due while the machine was down is handled
 by the flows themselves (see `flows/catchup.py`).
+
+The local server requires authentication: an auth string (`suivi:<random>`) is generated
+once into `data/prefect/api-auth` (mode 0600, folder 0700); the server gets it as
+PREFECT_SERVER_API_AUTH_STRING, this process and its runs as PREFECT_API_AUTH_STRING. Without
+it the API answers 401, so no other local user can read the Secret blocks or start a run.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import datetime as dt
 import importlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,7 +45,9 @@ DEFAULT_PORT = 4200
 STARTUP_SECONDS = 180.0  # a first start migrates a new database: slow on a small disk
 STOP_SECONDS = 20.0
 RUN_LIMIT = 2  # runs at once: the two flows may overlap on Monday morning
-EXIT_OK, EXIT_ERROR = 0, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+AUTH_FILE = "api-auth"  # in the local server's home, data/prefect/
+AUTH_USER = "suivi"
 
 
 class ServeError(RuntimeError):
@@ -132,6 +142,37 @@ def load_deployments(prefect_file: Path, config_path: str) -> list[Any]:
 # ---------------------------------------------------------------- the supervised local server
 
 
+def auth_file_of(home: Path) -> Path:
+    """Where the local server's auth string is kept."""
+    return home / AUTH_FILE
+
+
+def auth_string(home: Path, environ: Mapping[str, str] = os.environ) -> str:
+    """The API auth string: from the environment when set, else the 0600 file, made once."""
+    given = environ.get("PREFECT_SERVER_API_AUTH_STRING") or environ.get("PREFECT_API_AUTH_STRING")
+    if given:
+        return given
+    path = auth_file_of(home)
+    if not path.is_file():
+        from suivi.adapters.private_files import private_folder
+
+        private_folder(home)
+        try:  # O_EXCL: two starts at once never write two different secrets
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+                output.write(f"{AUTH_USER}:{secrets.token_urlsafe(32)}\n")
+    path.chmod(0o600)  # a copy restored from a backup may have come back wider
+    return path.read_text(encoding="utf-8").strip()
+
+
+def basic_authorization(auth: str) -> str:
+    """The Authorization header value Prefect's clients and UI send for an auth string."""
+    return "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii")
+
+
 def port_is_free(port: int, host: str = HOST) -> bool:
     """Nobody listens on host:port."""
     with socket.socket() as probe:
@@ -139,8 +180,10 @@ def port_is_free(port: int, host: str = HOST) -> bool:
         return probe.connect_ex((host, port)) != 0
 
 
-def server_environment(environ: Mapping[str, str], home: Path, port: int) -> dict[str, str]:
-    """The local server's environment: loopback only, its SQLite and home under `home`."""
+def server_environment(
+    environ: Mapping[str, str], home: Path, port: int, auth: str | None = None
+) -> dict[str, str]:
+    """The local server's environment: loopback only, its SQLite and home under `home`, `auth` required."""
     env = {key: value for key, value in environ.items() if key != "PREFECT_API_URL"}
     env |= {
         "PREFECT_HOME": str(home),
@@ -148,6 +191,8 @@ def server_environment(environ: Mapping[str, str], home: Path, port: int) -> dic
         "PREFECT_SERVER_API_PORT": str(port),
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
     }
+    if auth:
+        env |= {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_API_AUTH_STRING": auth}
     # Offline-friendly, and bounded: old runs and events are vacuumed (90 / 7 days by default).
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED", "events,flow_runs")
@@ -199,7 +244,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_SECONDS
 
 
 @contextlib.contextmanager
-def local_server(home: Path, port: int, timeout: float = STARTUP_SECONDS) -> Iterator[str]:
+def local_server(
+    home: Path, port: int, timeout: float = STARTUP_SECONDS, auth: str | None = None
+) -> Iterator[str]:
     """A `prefect server start` on 127.0.0.1:port for the duration of the block; yields its API URL."""
     if not port_is_free(port):
         raise ServeError(
@@ -225,7 +272,7 @@ def local_server(home: Path, port: int, timeout: float = STARTUP_SECONDS) -> Ite
         # runs first and the server last.
         process = subprocess.Popen(
             command,
-            env=server_environment(os.environ, home, port),
+            env=server_environment(os.environ, home, port, auth),
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -270,14 +317,24 @@ def stop_on_sigterm() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def using_api(api_url: str, home: Path) -> Iterator[None]:
-    """This process and the run processes it spawns talk to `api_url`, with their home in `home`."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+def using_api(api_url: str, home: Path, auth: str | None = None) -> Iterator[None]:
+    """This process and the run processes it spawns talk to `api_url` (with `auth`), home in `home`."""
+    from prefect.settings import (
+        PREFECT_API_AUTH_STRING,
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        temporary_settings,
+    )
 
-    saved = {name: os.environ.get(name) for name in ("PREFECT_API_URL", "PREFECT_HOME")}
+    names = ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_API_AUTH_STRING")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ |= {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(home)}
+    updates: dict[Any, Any] = {PREFECT_API_URL: api_url, PREFECT_HOME: home}
+    if auth:
+        os.environ["PREFECT_API_AUTH_STRING"] = auth
+        updates[PREFECT_API_AUTH_STRING] = auth
     try:
-        with temporary_settings({PREFECT_API_URL: api_url, PREFECT_HOME: home}):
+        with temporary_settings(updates):
             yield
     finally:
         for name, value in saved.items():
@@ -308,24 +365,92 @@ def serve_all(config_path: str, prefect_file: str | os.PathLike[str] | None = No
     """Run every deployment of prefect.yaml on its schedule until stopped; returns the exit status."""
     config = str(Path(config_path).resolve())
     try:
-        deployments = load_deployments(find_prefect_file(prefect_file), config)
+        prefect_path = find_prefect_file(prefect_file)
+        deployments = load_deployments(prefect_path, config)
         if configured_api_url():
+            announce(prefect_path, config, api_ui_url(), None)
             serve_deployments(deployments)
             return EXIT_OK
-        home = (Path("data") / "prefect").resolve()
-        port = int(os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_PORT)
-        with stop_on_sigterm(), local_server(home, port) as api_url:
+        home = local_home()
+        port = local_port()
+        auth = auth_string(home)
+        with stop_on_sigterm(), local_server(home, port, auth=auth) as api_url:
             print(
                 f"suivi serve: Prefect server at {api_url.removesuffix('/api')} (log: {home / 'server.log'})",
                 flush=True,
             )
-            with using_api(api_url, home), announced(api_url, home):  # found by `suivi run`
+            announce(prefect_path, config, api_url.removesuffix("/api"), auth_file_of(home))
+            # `suivi run` finds this server (and its auth string) through api.json.
+            with using_api(api_url, home, auth), announced(api_url, home, auth):
                 serve_deployments(deployments)
     except ServeError as error:
         print(f"suivi serve: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         pass
+    return EXIT_OK
+
+
+def local_home() -> Path:
+    """The local server's home (its database, log and auth string): data/prefect/ here."""
+    return (Path("data") / "prefect").resolve()
+
+
+def local_port() -> int:
+    """The local server's port."""
+    return int(os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_PORT)
+
+
+def api_ui_url() -> str:
+    """The UI's address for a configured server (PREFECT_UI_URL, else the API's without /api)."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    return str(settings.ui_url or str(settings.api.url or "").removesuffix("/api"))
+
+
+def settings_zone_and_language(config_path: str) -> tuple[str, str]:
+    """The settings' time zone and language (Casablanca and French when they cannot be read)."""
+    from suivi.settings import ConfigError, load_config
+
+    try:
+        settings = load_config(config_path)
+    except ConfigError:
+        return "Africa/Casablanca", "fr"
+    return settings.timezone, settings.language
+
+
+def announce(prefect_path: Path, config_path: str, ui_url: str, auth_file: Path | None) -> None:
+    """Print what will happen: each deployment's next run in local time, the UI, how to stop."""
+    from flows.serve_info import next_runs, start_lines
+
+    zone, language = settings_zone_and_language(config_path)
+    runs = next_runs(read_deployments(prefect_path), dt.datetime.now(dt.UTC), zone)
+    for line in start_lines(runs, zone, ui_url, auth_file, language):
+        print(f"suivi serve: {line}", flush=True)
+
+
+def show_status(config_path: str) -> int:
+    """`suivi serve --status`: next and last runs from the running server's API."""
+    from flows.serve_info import status_lines
+
+    zone, language = settings_zone_and_language(str(Path(config_path).resolve()))
+    if configured_api_url():
+        api_url, auth = str(configured_api_url()), None
+    else:
+        home = local_home()
+        api_url = f"http://{HOST}:{local_port()}/api"
+        auth = auth_string(home) if auth_file_of(home).is_file() else None
+    try:
+        with using_api(api_url, local_home(), auth):
+            lines = status_lines(zone, language, dt.datetime.now(dt.UTC))
+    except Exception as error:  # no server, refused login: say it in one line
+        print(
+            f"suivi serve --status: no answer from {api_url}: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    print("\n".join(lines))
     return EXIT_OK
 
 

@@ -79,6 +79,13 @@ class Reminders(BaseModel):
     deliverable_days: list[int] = [30, 14, 7, 1]
 
 
+class MailSettings(BaseModel):
+    """Where e-mail may go: `allowed_domains` (optional) keeps data inside the organisation."""
+
+    model_config = ConfigDict(extra="forbid")
+    allowed_domains: list[str] | None = None  # e.g. [example.org]: subdomains included
+
+
 class IndicatorRule(BaseModel):
     """A computed indicator: count or sum of activities matching filters, or a ratio of sums."""
 
@@ -129,6 +136,7 @@ class Config(BaseModel):
     indicators: dict[str, IndicatorRule] = {}
     escalation: Escalation | None = None  # late items go up to the officer, then the director
     templates: str | None = None  # folder of templates overriding the shipped ones, by name
+    mail: MailSettings = Field(default_factory=MailSettings)
     projects: list[Project] = Field(min_length=1)
     base_dir: Path = Path(".")  # folder of the settings file; sources are relative to it
 

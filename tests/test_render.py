@@ -520,12 +520,7 @@ def test_the_chart_survives_an_achievement_in_the_wrong_unit() -> None:
     from suivi.notify.charts import achievement_chart
 
     indicators = pd.DataFrame(
-        {
-            "code": ["I1", "I2"],
-            "achievement": [7e5, -3e4],
-            "expected": [0.4, 9e3],
-            "status": ["achieved", "behind"],
-        }
+        {"code": ["I1", "I2"], "achievement": [7e5, -3e4], "expected": [0.4, 9e3], "status": ["achieved", "behind"]}
     )
     assert achievement_chart(indicators, "fr").startswith(b"\x89PNG")
 

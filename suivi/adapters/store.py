@@ -11,12 +11,14 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -199,10 +201,11 @@ class Snapshot:
 
 
 def mask_url(url: str | URL) -> str:
-    """The URL as text with its password replaced by ***, safe for messages and logs."""
+    """The URL as text with its password (before `@` or in the query string) replaced by ***."""
     if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
+        return _mask_query(url.render_as_string(hide_password=True))
     # Unparsed text: whatever follows the user name up to the last "@" may be a password.
+    url = _mask_query(url)
     credentials, at, host = url.rpartition("@")
     scheme, slashes, user = credentials.partition("://")
     if not slashes:
@@ -210,6 +213,24 @@ def mask_url(url: str | URL) -> str:
     if not at or ":" not in user:
         return url
     return f"{scheme}{slashes}{user.split(':', 1)[0]}:***@{host}"
+
+
+# `?password=…`, `&sslpassword=…`: drivers take a password from the query string too.
+_QUERY_SECRET = re.compile(r"([?&][^=&#]*pass[^=&#]*=)[^&#]*", re.IGNORECASE)
+
+
+def _mask_query(text: str) -> str:
+    """The text with every password-like query parameter's value replaced by ***."""
+    return _QUERY_SECRET.sub(r"\1***", text)
+
+
+def _secrets_of(url: URL) -> list[str]:
+    """The URL's passwords as a driver may echo them: before `@` and in the query, raw and quoted."""
+    values = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if "pass" in key.lower():
+            values += [value] if isinstance(value, str) else list(value)
+    return [text for value in values if value for text in {value, quote(value, safe="")}]
 
 
 def database_url(url: str | None) -> URL:
@@ -724,9 +745,9 @@ def _reason(error: BaseException, url: URL) -> str:
     original = getattr(error, "orig", None) or error
     lines = str(original).strip().splitlines() or [type(original).__name__]
     reason = lines[0]
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
-    return reason
+    for secret in _secrets_of(url):
+        reason = reason.replace(secret, "***")
+    return _mask_query(reason)
 
 
 # ---- values -------------------------------------------------------------------------------

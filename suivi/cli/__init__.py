@@ -74,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--as-of", type=iso_date)
     status.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
-    add("serve", "run every deployment of prefect.yaml on its schedule, unattended")
+    serve = add("serve", "run every deployment of prefect.yaml on its schedule, unattended")
+    serve.add_argument(
+        "--status", action="store_true", help="print each deployment's next and last runs, and stop"
+    )
 
     preview = add("preview", "write the e-mails a flow would send as HTML files, send nothing")
     preview.add_argument("occasion", choices=["weekly", "daily", "committee"])

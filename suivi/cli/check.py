@@ -21,6 +21,7 @@ def command_check(args: argparse.Namespace) -> int:
     from suivi.cli.readiness import describe, readiness_problems, required_tab_problems
     from suivi.jobs.pipeline import read_project
     from suivi.model import Problem, problems_frame
+    from suivi.notify.recipients import apply_allowed_domains
     from suivi.sheet.clean import clean_project
 
     env = Env()
@@ -38,7 +39,9 @@ def command_check(args: argparse.Namespace) -> int:
             unreadable = True
             unreadable_codes.add(project.code)
             continue
-        problems.extend(clean_project(project.code, tabs, rules=list(config.indicators)).problems)
+        tables = clean_project(project.code, tabs, rules=list(config.indicators))
+        _, tables = apply_allowed_domains(project, tables, tabs, config.mail.allowed_domains)
+        problems.extend(tables.problems)
         missing_tabs += required_tab_problems(project.code, tabs)
     # Required tabs, edit rights, the store, the mail settings: what the run will need.
     readable = [project for project in config.projects if project.code not in unreadable_codes]

@@ -17,6 +17,8 @@ def command_run(args: argparse.Namespace) -> int:
 
     verbose = bool(getattr(args, "verbose", False))
     quiet_prefect(verbose)  # before Prefect is imported
+    # Prefect's temporary server (no PREFECT_API_URL) would send telemetry: off, as `suivi serve` does.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from suivi.settings import Env, load_config
 
     config_path = str(config_path_of(args))

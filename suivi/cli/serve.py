@@ -9,7 +9,11 @@ from suivi.settings import Env, load_config
 
 
 def command_serve(args: argparse.Namespace) -> int:
-    """Run every deployment of prefect.yaml on its schedule."""
+    """Run every deployment of prefect.yaml on its schedule (or, with --status, say how they ran)."""
+    if getattr(args, "status", False):
+        from flows.serve import show_status
+
+        return show_status(str(config_path_of(args)))
     from flows.serve import serve_all
 
     return serve_all(config_path=str(config_path_of(args)))

@@ -57,7 +57,9 @@ def format_records(records: list[dict[str, Any]], output: str) -> str:
         return "nothing to show"
     table = table.assign(flags=table["flags"].map(lambda flags: " ".join(flags)))
     if output == "csv":
-        return table.to_csv(index=False).rstrip("\n")
+        from suivi.sheet.export import safe_csv
+
+        return safe_csv(table)
     shown = table.assign(achievement=table["achievement"].map(_percent))
     return shown.to_string(index=False, na_rep="", max_colwidth=50)
 

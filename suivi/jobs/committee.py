@@ -86,14 +86,12 @@ def attachment_format() -> PackFormat:
 
 
 def write_committee_pack(content: bytes | str, out_dir: Path, file_name: str) -> Path:
-    """Write the pack into `out_dir` (created if needed); returns its path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / Path(file_name).name  # a name, never a path out of the folder
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
-    return path
+    """Write the pack into `out_dir` (created if needed), owner-only like the outbox; returns its path."""
+    from suivi.adapters.private_files import private_folder, write_private_bytes
+
+    path = private_folder(out_dir) / Path(file_name).name  # a name, never a path out of the folder
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return write_private_bytes(path, data)
 
 
 def snapshot_on_or_before(store: Store, project: str, day: dt.date) -> Snapshot | None:

@@ -21,6 +21,7 @@ from suivi.compute.indicators import compute_indicators
 from suivi.compute.obligations import expand_commitments, with_obligations
 from suivi.model import Problem, ProjectTables, RawTabs
 from suivi.notify.messages import ProjectView
+from suivi.notify.recipients import apply_allowed_domains
 from suivi.settings import Config, Env, Project
 from suivi.sheet.clean import clean_project
 from suivi.sheet.dashboard import tracking_dashboard
@@ -66,6 +67,8 @@ def assess_project(
 ) -> Assessment:
     """Clean the tabs, flag delays and compute indicators: pure."""
     tables = clean_project(project.code, tabs, rules=list(config.indicators))
+    # Outside addresses go before anything is composed: they become problems, never recipients.
+    project, tables = apply_allowed_domains(project, tables, tabs, config.mail.allowed_domains)
     thresholds = config.thresholds
     deliverables = with_obligations(tables.deliverables, expand_commitments(tables.commitments))
     tracking = track(

@@ -21,6 +21,7 @@ from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
 from suivi.notify import escalation
 from suivi.notify.funders import funders_context
+from suivi.notify.recipients import mailed_problems, outside_addresses, outside_domains
 from suivi.notify.week import week_ahead
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
@@ -73,6 +74,9 @@ class MessageKind(StrEnum):
     PROBLEM_REPORT = "problem_report"
     RUN_FAILURE = "run_failure"
     ESCALATION = "escalation"
+    OUTSIDE_RECIPIENT = "outside_recipient"  # an address dropped by mail.allowed_domains
+    RECIPIENT_DOMAINS = "recipient_domains"  # no allowed_domains: the domains data goes to
+    FORCED_RUN = "forced_run"  # a run started with force: e-mails sent again
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ def plan_weekly(
     for view in views:
         messages.extend(_weekly_summaries(view, config, as_of))
     messages.extend(_owner_digests(views, config, as_of))
+    messages.extend(recipient_notices(views, config, as_of, first_run=True))
     return _unique(messages)
 
 
@@ -286,6 +291,7 @@ def plan_daily(
         if view.problems_changed:
             messages += _problem_report(view, config, as_of)
         messages += plan_escalations(view, config, as_of)
+    messages += recipient_notices(views, config, as_of)
     return _unique(messages)
 
 
@@ -475,7 +481,7 @@ def _problem_report(view: ProjectView, config: Config, as_of: dt.date) -> list[M
     person = _recipient(officer.name, officer.email)
     if person is None:
         return []
-    problems = view.tables.problems
+    problems = mailed_problems(view.tables.problems)
     fingerprint = _digest(
         pd.Series([f"{p.tab}:{p.cell}:{p.message}" for p in problems], dtype="str")
     )
@@ -519,6 +525,36 @@ def plan_escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[
         )  # fmt: skip
         cc = _distinct(_recipient(other.name, other.email) for other in copy)
         messages.append(dataclasses.replace(message, cc=tuple(cc)))
+    return messages
+
+
+# ---------------------------------------------------------------- who data goes to
+
+
+def recipient_notices(
+    views: Sequence[ProjectView], config: Config, as_of: dt.date, first_run: bool = False
+) -> list[Message]:
+    """To the officer: each address dropped by `mail.allowed_domains`, once ever (its own key);
+    without the key, on the first weekly run, the domains the sheets send data to, once."""
+    messages: list[Message] = []
+    for view in views:
+        project = view.project
+        officer = _recipient(config.officer_of(project).name, config.officer_of(project).email)
+        if officer is None:
+            continue
+        context = {**_common(view, config, as_of), "domains": config.mail.allowed_domains}
+        for address in outside_addresses(view.tables.problems):
+            messages.append(
+                _message(MessageKind.OUTSIDE_RECIPIENT, project.code, address, officer,
+                         config, project, {**context, "address": address})
+            )  # fmt: skip
+        own = [officer[1].rpartition("@")[2]]
+        domains = outside_domains(view.tables, project.team, own)
+        if first_run and config.mail.allowed_domains is None and domains:
+            messages.append(
+                _message(MessageKind.RECIPIENT_DOMAINS, project.code, "first-run", officer,
+                         config, project, {**context, "outside_domains": domains})
+            )  # fmt: skip
     return messages
 
 
@@ -766,7 +802,9 @@ def _owners_without_email(tracking: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _problems(view: ProjectView, language: str) -> dict[str, Any]:
     """Open data problems of a project (capped), blocking ones first, said in `language`."""
-    problems = sorted(view.tables.problems, key=lambda problem: not problem.blocking)
+    problems = sorted(
+        mailed_problems(view.tables.problems), key=lambda problem: not problem.blocking
+    )
     return {
         "rows": [problem.as_dict(language) for problem in problems[:MAX_PROBLEMS]],
         "total": len(problems),

@@ -59,6 +59,11 @@ SUBJECTS: dict[str, str] = {
     MessageKind.PROBLEM_REPORT: N_("[{project}] Data to fix in the tracking sheet ({date})"),
     MessageKind.RUN_FAILURE: N_("[suivi] The “{flow}” run failed ({date})"),
     MessageKind.ESCALATION: N_("[{project}] {name}: late for {days} days"),
+    MessageKind.OUTSIDE_RECIPIENT: N_(
+        "[{project}] An address outside the allowed domains was left out"
+    ),
+    MessageKind.RECIPIENT_DOMAINS: N_("[{project}] The e-mail domains this project's data goes to"),
+    MessageKind.FORCED_RUN: N_("[suivi] “{flow}”: a run was started with force (e-mails sent again)"),
 }
 FIRST_LATE_ALERT_SUBJECT = N_("[{project}] Late items as of {date}")
 LEADING_TAG = re.compile(r"^\[([^\]\u2066-\u2069]+)\]")
@@ -107,9 +112,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
     Templates come from `override` first (the officer's own wording), then from those shipped.
     """
     folders = [override] if override is not None else []
-    loader = jinja2.ChoiceLoader(
-        [ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]]
-    )
+    loader = jinja2.ChoiceLoader([ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]])
     environment = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(
