@@ -152,7 +152,9 @@ def follow_project(
     logger = get_run_logger()
     code = project.code
     with timed(logger, f"{code}: read") as read:
-        source = open_project_source(project, config, settings.env, settings.google_credentials_info)
+        source = open_project_source(
+            project, config, settings.env, settings.google_credentials_info
+        )
         tabs = read_sheet(source, project)
         required_tabs(code, tabs)  # a renamed tab fails the project, never reads as a quiet week
         rows = sum(len(cells) for cells in tabs.values())  # a handful of tabs
@@ -237,7 +239,9 @@ def tell_the_sheets(gathered: Gathered, delivery: Delivery, as_of: dt.date, logg
         try:
             write_sheet.fn(followed.source, noted, as_of)  # once: the sheet was reachable
         except Exception as error:  # the run already fails for the mail; never hide that
-            logger.warning("%s: the unsent e-mails could not be noted in the sheet: %s", code, error)
+            logger.warning(
+                "%s: the unsent e-mails could not be noted in the sheet: %s", code, error
+            )
 
 
 def report_run(

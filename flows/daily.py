@@ -41,14 +41,16 @@ def daily_watch(
         return stood_aside(FLOW_NAME, day, stand_aside)
     settings = resolve_secrets(env, config, logger)
     announce(FLOW_NAME, day, config, settings, dry_run)
-    with open_store(settings.env.database_url) as store:
-        with recorded_run(store, FLOW_NAME, day, dry_run) as run:
-            # Each project: read → assess → write back → store; one failure never stops the rest.
-            gathered = follow_projects(config, settings, store, run.id, day)
-            # Reminders due on days without a run, or on days no run saw, go now (§6.1).
-            last_run = store.last_run_day(FLOW_NAME, before=day)
-            emails = plan_emails(
-                "daily", gathered.views, config, day, store, daily_run_days(), last_run
-            )
-            delivery = deliver(emails, store, settings.env, config, dry_run, force)
-            return report_run(FLOW_NAME, day, gathered, delivery, store, run)
+    with (
+        open_store(settings.env.database_url) as store,
+        recorded_run(store, FLOW_NAME, day, dry_run) as run,
+    ):
+        # Each project: read → assess → write back → store; one failure never stops the rest.
+        gathered = follow_projects(config, settings, store, run.id, day)
+        # Reminders due on days without a run, or on days no run saw, go now (§6.1).
+        last_run = store.last_run_day(FLOW_NAME, before=day)
+        emails = plan_emails(
+            "daily", gathered.views, config, day, store, daily_run_days(), last_run
+        )
+        delivery = deliver(emails, store, settings.env, config, dry_run, force)
+        return report_run(FLOW_NAME, day, gathered, delivery, store, run)

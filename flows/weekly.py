@@ -40,10 +40,12 @@ def weekly_summary(
         return stood_aside(FLOW_NAME, day, stand_aside)
     settings = resolve_secrets(env, config, logger)
     announce(FLOW_NAME, day, config, settings, dry_run)
-    with open_store(settings.env.database_url) as store:
-        with recorded_run(store, FLOW_NAME, day, dry_run) as run:
-            # Each project: read → assess → write back → store; one failure never stops the rest.
-            gathered = follow_projects(config, settings, store, run.id, day)
-            emails = plan_emails("weekly", gathered.views, config, day, store)
-            delivery = deliver(emails, store, settings.env, config, dry_run, force)
-            return report_run(FLOW_NAME, day, gathered, delivery, store, run)
+    with (
+        open_store(settings.env.database_url) as store,
+        recorded_run(store, FLOW_NAME, day, dry_run) as run,
+    ):
+        # Each project: read → assess → write back → store; one failure never stops the rest.
+        gathered = follow_projects(config, settings, store, run.id, day)
+        emails = plan_emails("weekly", gathered.views, config, day, store)
+        delivery = deliver(emails, store, settings.env, config, dry_run, force)
+        return report_run(FLOW_NAME, day, gathered, delivery, store, run)

@@ -597,6 +597,10 @@ class Smtp(_ClosedOnExit):
             )
             return SendResult(item.key, False, text, permanent=False, unknown=True)
         if code != 250:
+            if code == 421:  # the server is closing: the next message reconnects
+                self._drop()
+            else:
+                _reset(smtp)
             text = self._scrub(f"{code} {clean_header(reply.decode('utf-8', 'replace'))}")
             return SendResult(item.key, False, text, permanent=code >= 500)
         if refused:  # delivered to the others: resending would duplicate it
@@ -706,7 +710,10 @@ def _send_data(smtp: smtplib.SMTP, payload: str) -> None:
     smtp.putcmd("data")
     code, reply = smtp.getreply()
     if code != 354:
-        _reset(smtp)
+        if code == 421:
+            smtp.close()
+        else:
+            _reset(smtp)
         raise smtplib.SMTPDataError(code, reply)
     lines = re.sub(r"\r\n|\r|\n", "\r\n", payload).encode("ascii")
     data = re.sub(rb"(?m)^\.", b"..", lines)

@@ -122,9 +122,8 @@ def bounded_rows(rows: Iterable[tuple[Any, ...]], title: str, book: str) -> RawT
             continue
         if number > MAX_ROWS or width > MAX_COLUMNS:
             raise SourceError(
-                f"workbook {book}, tab « {title} »: a cell at"
-                f" {get_column_letter(width)}{number} lies far beyond the table"
-                f" (suivi reads up to row {MAX_ROWS} and column"
+                f"tab « {title} » of {book}: a stray cell at {get_column_letter(width)}{number},"
+                f" far beyond the table (suivi reads up to row {MAX_ROWS} and column"
                 f" {get_column_letter(MAX_COLUMNS)}); clear or delete it, then run again"
             )
         kept.extend([] for _ in range(blank_run))

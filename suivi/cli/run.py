@@ -13,12 +13,16 @@ from suivi.settings import Env, load_config
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run a flow under Prefect and say where the e-mails went."""
+    """Run a flow under Prefect and say where the e-mails went (CONTRACT §6.4).
+
+    0: everything due was done; 1: something due was not (a project failed, an e-mail still
+    pending, the run stopped half-way); 2: a settings or environment error before any work.
+    """
     from suivi.cli.progress import quiet_prefect, show_progress
 
     verbose = bool(getattr(args, "verbose", False))
     quiet_prefect(verbose)  # before Prefect is imported
-    from flows.common import ProjectsFailed
+    from flows.common import RunIncomplete
 
     config_path = str(config_path_of(args))
     config = load_config(config_path)  # settings errors show here, before Prefect starts
@@ -34,9 +38,14 @@ def command_run(args: argparse.Namespace) -> int:
             config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
         )
         status = EXIT_OK
-    except ProjectsFailed as error:
+    except RunIncomplete as error:
         report, status = error.report, EXIT_PROBLEMS
         print(f"suivi: {error}", file=sys.stderr)
+    except Exception as error:  # the run stopped half-way: say why, without a traceback
+        print(
+            f"suivi: the {args.flow} run failed: {type(error).__name__}: {error}", file=sys.stderr
+        )
+        return EXIT_PROBLEMS
     print(describe_report(report))
     return status
 
@@ -49,6 +58,9 @@ def describe_report(report: dict[str, Any]) -> str:
         f"{len(report.get('emails_failed', []))} failed",
     ]
     lines += [f"  not sent: {failure}" for failure in report.get("emails_failed", [])]
+    lines += [
+        f"  no reply after sending, not resent: {key}" for key in report.get("emails_unknown", [])
+    ]
     lines += [
         f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
     ]

@@ -146,7 +146,7 @@ def noting_companion(source: Source, assessment: Assessment) -> Assessment:
         assessment.project.code,
         "",
         "",
-        reason,
+        companion.name,
         N_(
             "The tracking tabs were written to {companion}, beside the workbook:"
             " the workbook itself could not be changed safely ({reason})."

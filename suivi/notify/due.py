@@ -26,7 +26,9 @@ WEEKDAYS = frozenset(range(5))
 MAX_CATCH_UP_DAYS = 31
 # Nor further ahead for days without a run (a holiday stretch never runs longer).
 MAX_AHEAD_DAYS = 31
-_DAY_NAMES = {name: index for index, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+_DAY_NAMES = {
+    name: index for index, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+}
 
 
 @dataclass(frozen=True)
