@@ -307,28 +307,37 @@ def what_was_not_done(gathered: Gathered, delivery: Delivery) -> list[str]:
     return missing
 
 
+@dataclass(frozen=True)
+class RunDay:
+    """The day a run is for, whether it starts hours late, and why it stands aside, if so."""
+
+    day: dt.date
+    late: bool = False
+    stand_aside: str | None = None
+
+
 def day_to_follow(
     config: Config, as_of: dt.date | None, late_after_hours: float, logger: Logger
-) -> tuple[dt.date, str | None]:
-    """The run's day (given, else the scheduled day in the settings' zone) and why to stand aside, if so."""
+) -> RunDay:
+    """The run's day (given, else the scheduled day in the settings' zone), late or standing aside."""
     if as_of is not None:
-        return as_of, None
+        return RunDay(as_of)
     timing = current_timing()
     if timing.scheduled is None:
-        return config.today(), None
+        return RunDay(config.today())
     day = day_of(timing.scheduled, config.timezone)
     now = dt.datetime.now(dt.UTC)
     if not is_late(timing, now, late_after_hours):
-        return day, None
+        return RunDay(day)
     try:
         later = later_run_due(timing, now)
     except Exception as error:  # cannot tell: run; the outbox still sends each e-mail once
         logger.warning("could not look for later runs of this deployment: %s", error)
-        return day, None
+        return RunDay(day, late=True)
     if later is None:
         logger.warning("this run starts late; it sends what is due for %s", day.isoformat())
-        return day, None
-    return day, stand_aside_message(timing.scheduled, now, later, config.timezone)
+        return RunDay(day, late=True)
+    return RunDay(day, True, stand_aside_message(timing.scheduled, now, later, config.timezone))
 
 
 def stood_aside(flow_name: str, day: dt.date, message: str) -> dict[str, object]:

@@ -36,9 +36,10 @@ def daily_watch(
     """Read, flag, measure, store and write back every project; send the reminders and alerts due."""
     logger = get_run_logger()
     config, env = load_settings(config_path)
-    day, stand_aside = day_to_follow(config, as_of, late_after_hours, logger)
-    if stand_aside is not None:  # a later run of this deployment is due too: it sends instead
-        return stood_aside(FLOW_NAME, day, stand_aside)
+    run_day = day_to_follow(config, as_of, late_after_hours, logger)
+    day = run_day.day
+    if run_day.stand_aside is not None:  # a later run of this deployment is due: it sends
+        return stood_aside(FLOW_NAME, day, run_day.stand_aside)
     settings = resolve_secrets(env, config, logger)
     announce(FLOW_NAME, day, config, settings, dry_run)
     with (

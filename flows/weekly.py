@@ -35,9 +35,10 @@ def weekly_summary(
     """Read, flag, measure, store and write back every project; e-mail the weekly summary and digests."""
     logger = get_run_logger()
     config, env = load_settings(config_path)
-    day, stand_aside = day_to_follow(config, as_of, late_after_hours, logger)
-    if stand_aside is not None:  # a later run of this deployment is due too: it sends instead
-        return stood_aside(FLOW_NAME, day, stand_aside)
+    run_day = day_to_follow(config, as_of, late_after_hours, logger)
+    day = run_day.day
+    if run_day.stand_aside is not None:  # a later run of this deployment is due: it sends
+        return stood_aside(FLOW_NAME, day, run_day.stand_aside)
     settings = resolve_secrets(env, config, logger)
     announce(FLOW_NAME, day, config, settings, dry_run)
     with (
@@ -46,6 +47,6 @@ def weekly_summary(
     ):
         # Each project: read → assess → write back → store; one failure never stops the rest.
         gathered = follow_projects(config, settings, store, run.id, day)
-        emails = plan_emails("weekly", gathered.views, config, day, store)
+        emails = plan_emails("weekly", gathered.views, config, day, store, sent_late=run_day.late)
         delivery = deliver(emails, store, settings.env, config, dry_run, force)
         return report_run(FLOW_NAME, day, gathered, delivery, store, run)

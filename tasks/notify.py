@@ -10,6 +10,7 @@ retried (the officer gets one notice of those), nor a settings mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any, Literal
 
@@ -73,16 +74,21 @@ def plan_emails(
     store: Store | None = None,
     run_weekdays: frozenset[int] | None = None,
     last_run: dt.date | None = None,
+    sent_late: bool = False,
 ) -> list[Email]:
     """What is due to whom today, rendered in each project's language.
 
     The daily plan sends the reminders of the days up to its next scheduled run (on
     `run_weekdays`) and of the days since `last_run` that no run saw. Committee reminders
-    carry the full meeting pack (since the last committee, from the store).
+    carry the full meeting pack (since the last committee, from the store). A weekly run
+    that starts late (`sent_late`) says so in its summary.
     """
     calendar = calendar_of(config)
     if occasion == "weekly":
-        messages = plan_weekly(views, config, as_of, calendar)
+        messages = [
+            dataclasses.replace(message, context={**message.context, "sent_late": sent_late})
+            for message in plan_weekly(views, config, as_of, calendar)
+        ]
     else:
         run_days = RunDays(
             weekdays=run_weekdays if run_weekdays is not None else WEEKDAYS,

@@ -159,3 +159,20 @@ def test_mail_that_cannot_go_fails_the_run_exit_1_and_is_noted_in_the_sheets(
     assert any("mail" in row.lower() and "127.0.0.1" in row for row in rows)
     with open_store(f"sqlite:///{suivi_env / 'suivi.db'}") as store:
         assert {item.state for item in store.outbox_items()} == {"pending"}
+
+
+def test_a_weekly_summary_sent_late_says_so(demo_config: Path, suivi_env: Path) -> None:
+    from suivi.jobs.pipeline import view_project
+    from suivi.settings import Env, load_config
+    from tasks.notify import plan_emails
+
+    config = load_config(str(demo_config))
+    views = [view_project(project, config, Env(), day("2026-12-07")) for project in config.projects]
+
+    on_time = plan_emails.fn("weekly", views, config, day("2026-12-07"))
+    late = plan_emails.fn("weekly", views, config, day("2026-12-07"), sent_late=True)
+
+    summaries = [email for email in late if email.kind == "weekly_summary"]
+    assert summaries and all("en retard, une seule fois" in email.text for email in summaries)
+    assert not any("une seule fois" in email.text for email in on_time)
+    assert [email.key for email in late] == [email.key for email in on_time]  # still once a week

@@ -224,16 +224,15 @@ def _free_relationship_id(relationships: str) -> str:
 
 
 def _add_sheet(workbook: str, title: str, relationship: str) -> str:
-    """The workbook part with one more <sheet> at the end of <sheets>."""
-    prefix = _relationships_prefix(workbook)
+    """The workbook part with one more <sheet> at the end of <sheets>.
+
+    The element declares its own relationships prefix: files differ in where (and whether)
+    the root declares one, and openpyxl declares it on each <sheet>.
+    """
     ids = [int(found) for found in re.findall(r'\bsheetId="(\d+)"', workbook)]
     sheet_id = max(ids, default=0) + 1
-    entry = f'<sheet name={quoteattr(title)} sheetId="{sheet_id}" {prefix}:id="{relationship}"/>'
+    entry = (
+        f'<sheet xmlns:r="{RELATIONSHIPS_NS}" name={quoteattr(title)}'
+        f' sheetId="{sheet_id}" r:id="{relationship}"/>'
+    )
     return workbook.replace("</sheets>", f"{entry}</sheets>", 1)
-
-
-def _relationships_prefix(workbook: str) -> str:
-    found = re.search(r'xmlns:([A-Za-z_][\w.-]*)="' + re.escape(RELATIONSHIPS_NS) + '"', workbook)
-    if found is None:
-        raise PackageError("the workbook part declares no relationships namespace")
-    return found.group(1)
