@@ -207,10 +207,11 @@ def test_a_renamed_required_tab_fails_its_project_and_keeps_its_history(
     ]
     assert not [s for s in subjects if s.startswith("[TPM]")]  # no "0 activities" summary
     assert [s for s in subjects if s.startswith("[INSER]")]
-    assert any(
-        "Activités 2026" in path.read_text(encoding="utf-8")
+    bodies = [
+        str(message_of(path.read_text(encoding="utf-8")).get_body(("plain",)).get_content())
         for path in (suivi_env / "outbox").glob("*.eml")
-    )
+    ]
+    assert any("Activités 2026" in body for body in bodies)  # the failure alert names it
     with open_store(f"sqlite:///{suivi_env / 'suivi.db'}") as store:
         latest = store.last_snapshot("TPM")
         assert latest is not None and latest.as_of == AS_OF and len(latest.tracking) > 10

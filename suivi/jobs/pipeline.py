@@ -153,7 +153,13 @@ def noting_companion(source: Source, assessment: Assessment) -> Assessment:
         ),
         params={"companion": companion.name, "reason": reason},
     )
-    return dataclasses.replace(assessment, problems=[*assessment.problems, problem])
+    return dataclasses.replace(
+        assessment,
+        problems=[*assessment.problems, problem],
+        tables=dataclasses.replace(
+            assessment.tables, problems=[*assessment.tables.problems, problem]
+        ),
+    )
 
 
 def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:
