@@ -15,6 +15,7 @@ from flows.common import (
     recorded_run,
     report_run,
     stood_aside,
+    timed,
 )
 from flows.hooks import alert_failure
 from flows.schedule import daily_run_days
@@ -50,8 +51,11 @@ def daily_watch(
         gathered = follow_projects(config, settings, store, run.id, day)
         # Reminders due on days without a run, or on days no run saw, go now (§6.1).
         last_run = store.last_run_day(FLOW_NAME, before=day)
-        emails = plan_emails(
-            "daily", gathered.views, config, day, store, daily_run_days(), last_run
-        )
-        delivery = deliver(emails, store, settings.env, config, dry_run, force)
+        with timed(logger, "e-mails planned"):
+            emails = plan_emails(
+                "daily", gathered.views, config, day, store,
+                run_weekdays=daily_run_days(), last_run=last_run,
+            )  # fmt: skip
+        with timed(logger, "e-mails delivered"):  # each once: the outbox remembers every key
+            delivery = deliver(emails, store, settings.env, config, dry_run, force)
         return report_run(FLOW_NAME, day, gathered, delivery, store, run)

@@ -15,6 +15,7 @@ from flows.common import (
     recorded_run,
     report_run,
     stood_aside,
+    timed,
 )
 from flows.hooks import alert_failure
 from flows.secret_blocks import resolve_secrets
@@ -47,6 +48,8 @@ def weekly_summary(
     ):
         # Each project: read → assess → write back → store; one failure never stops the rest.
         gathered = follow_projects(config, settings, store, run.id, day)
-        emails = plan_emails("weekly", gathered.views, config, day, store, sent_late=run_day.late)
-        delivery = deliver(emails, store, settings.env, config, dry_run, force)
+        with timed(logger, "e-mails planned"):
+            emails = plan_emails("weekly", gathered.views, config, day, store, run_day.late)
+        with timed(logger, "e-mails delivered"):  # each once: the outbox remembers every key
+            delivery = deliver(emails, store, settings.env, config, dry_run, force)
         return report_run(FLOW_NAME, day, gathered, delivery, store, run)

@@ -72,9 +72,9 @@ def plan_emails(
     config: Config,
     as_of: dt.date,
     store: Store | None = None,
+    sent_late: bool = False,
     run_weekdays: frozenset[int] | None = None,
     last_run: dt.date | None = None,
-    sent_late: bool = False,
 ) -> list[Email]:
     """What is due to whom today, rendered in each project's language.
 

@@ -176,3 +176,36 @@ def test_a_weekly_summary_sent_late_says_so(demo_config: Path, suivi_env: Path) 
     assert summaries and all("en retard, une seule fois" in email.text for email in summaries)
     assert not any("une seule fois" in email.text for email in on_time)
     assert [email.key for email in late] == [email.key for email in on_time]  # still once a week
+
+
+def test_a_stalled_reply_after_data_fails_the_run_and_is_never_resent(
+    suivi_env: Path, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes.smtp import FakeSmtpServer
+
+    from flows.common import RunIncomplete
+    from flows.weekly import weekly_summary
+
+    server = FakeSmtpServer().start()
+    try:
+        server.slow_replies(1, seconds=5.0)  # keeps the first message, answers too late
+        for name, value in {
+            "HOST": server.host,
+            "PORT": str(server.port),
+            "SECURITY": "none",
+            "TIMEOUT": "0.5",
+            "DATA_TIMEOUT": "0.5",  # 600 s in production: a short wait for the test
+        }.items():
+            monkeypatch.setenv(f"SUIVI_SMTP_{name}", value)
+
+        with pytest.raises(RunIncomplete) as failed:
+            weekly_summary(config_path=str(demo_config), as_of=day("2026-12-07"))
+        again = weekly_summary(config_path=str(demo_config), as_of=day("2026-12-07"))
+        copies = Counter(str(received.message["Message-ID"]) for received in server.messages)
+    finally:
+        server.stop()
+
+    assert "unknown fate" in str(failed.value)
+    assert len(failed.value.report["emails_unknown"]) == 1  # type: ignore[arg-type]
+    assert again["emails_sent"] == 0 and again["emails_unknown"] == []
+    assert set(copies.values()) == {1}  # the stalled e-mail arrived once, never resent

@@ -637,7 +637,7 @@ def _due_reminders(
     """Event rows × offsets this run sends: per event still ahead, the nearest reminder due by
     `window.last`, when no earlier run covered its day (CONTRACT §6.1)."""
     # A sheet may carry extra columns of any name: ours must not collide in the cross merge.
-    events = events.drop(columns=["offset", "event_number"], errors="ignore")
+    events = events.drop(columns=["offset", "event_number", "reminder_day"], errors="ignore")
     plan = events.assign(event_number=np.arange(len(events))).merge(
         pd.DataFrame({"offset": offsets}), how="cross"
     )
