@@ -19,7 +19,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from suivi.adapters.files import save_workbook
 from suivi.adapters.source import SourceError
-from suivi.adapters.xlsx_package import PackageError, replace_sheets, write_package
+from suivi.adapters.xlsx_package import PackageError, SheetLook, replace_sheets, write_package
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
+from suivi.sheet.dashboard import TabLayout
 
 # `#'Tab'!B5`, or the same in another workbook: `../equipe/tpm.xlsx#'Tab'!B5`.
 IN_WORKBOOK_LINK = re.compile(r"^[^#\s]*\.xls[xm]?#'|^#'")
@@ -82,21 +83,28 @@ class Workbook:
             sheet.reset_dimensions()  # the declared <dimension> may claim the whole grid
         return bounded_rows(sheet.iter_rows(values_only=True), sheet.title, self.path.name)
 
-    def write_tabs(self, tabs: dict[str, RawTab]) -> None:
-        """Replace the owned tabs in the output workbook, leaving every other part as it was."""
+    def write_tabs(
+        self, tabs: dict[str, RawTab], layouts: Mapping[str, TabLayout] | None = None
+    ) -> None:
+        """Replace the owned tabs in the output workbook, leaving every other part as it was.
+
+        Of a tab's layout, what a sheet part holds alone is kept (frozen header, widths,
+        filter); bold and colours would change the workbook's shared styles, so they are not.
+        """
         unknown = set(tabs) - {tab.value for tab in OwnedTab}
         if unknown:
             raise ValueError(f"refusing to write the team's own tabs: {sorted(unknown)}")
         links = {title: _links(rows) for title, rows in tabs.items()}
+        looks = {title: _look(layout) for title, layout in (layouts or {}).items()}
         if not self.output.exists():
-            _save_new(self.output, tabs, links)
+            _save_new(self.output, tabs, links, looks)
             return
         try:
-            parts = replace_sheets(self.output.read_bytes(), tabs, links)
+            parts = replace_sheets(self.output.read_bytes(), tabs, links, looks)
             _replace_keeping_mode(self.output, parts)
         except (PackageError, PermissionError) as error:
             self.companion_reason = f"{self.output.name}: {error}"
-            _save_new(self.companion, tabs, links)
+            _save_new(self.companion, tabs, links, looks)
 
     def cell_url(self, tab: str, cell: str) -> str | None:
         """A link to the cell in the file holding the team's tabs, which Excel and LibreOffice follow.
@@ -174,11 +182,26 @@ def _owner_of(path: str) -> tuple[int, int]:
     return status.st_uid, status.st_gid
 
 
-def _save_new(path: Path, tabs: dict[str, RawTab], links: dict[str, dict[str, str]]) -> None:
+def _look(layout: TabLayout) -> SheetLook:
+    """The part of a tab's layout a sheet part carries alone."""
+    last = get_column_letter(max(layout.filter_columns, 1))
+    return SheetLook(
+        frozen_rows=layout.frozen_rows,
+        widths=tuple(layout.widths),
+        filter_ref=f"A1:{last}{max(layout.filter_rows, 1)}" if layout.filter_columns else None,
+    )
+
+
+def _save_new(
+    path: Path,
+    tabs: dict[str, RawTab],
+    links: dict[str, dict[str, str]],
+    looks: dict[str, SheetLook],
+) -> None:
     """A workbook of the product's own (a separate output, a companion): its tabs replaced, or made."""
     if path.exists():
         with contextlib.suppress(PackageError):  # not one we can edit: made again below
-            _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links))
+            _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links, looks))
             return
     book = openpyxl.Workbook()
     assert book.active is not None
@@ -186,4 +209,4 @@ def _save_new(path: Path, tabs: dict[str, RawTab], links: dict[str, dict[str, st
     for title in tabs:
         book.create_sheet(title)
     save_workbook(book, path)
-    _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links))
+    _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links, looks))

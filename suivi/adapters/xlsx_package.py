@@ -43,6 +43,15 @@ class PackageError(ValueError):
 
 
 @dataclass(frozen=True)
+class SheetLook:
+    """What a sheet part can carry without the workbook's shared styles: panes, widths, filter."""
+
+    frozen_rows: int = 0
+    widths: tuple[int, ...] = ()  # characters per column, from A
+    filter_ref: str | None = None  # e.g. A1:H1000
+
+
+@dataclass(frozen=True)
 class _SheetEntry:
     name: str
     relationship: str
@@ -50,7 +59,10 @@ class _SheetEntry:
 
 
 def replace_sheets(
-    package: bytes, sheets: Mapping[str, Rows], links: Mapping[str, Mapping[str, str]]
+    package: bytes,
+    sheets: Mapping[str, Rows],
+    links: Mapping[str, Mapping[str, str]],
+    looks: Mapping[str, SheetLook] | None = None,
 ) -> dict[str, bytes]:
     """The parts of `package` with `sheets` (title → rows) replaced or added; others unchanged.
 
@@ -70,7 +82,7 @@ def replace_sheets(
         raise PackageError("workbook parts in an unexpected form")
     existing = {entry.name: entry for entry in _sheet_entries(workbook, relationships)}
     for title, rows in sheets.items():
-        xml = sheet_xml(rows, links.get(title, {}))
+        xml = sheet_xml(rows, links.get(title, {}), (looks or {}).get(title))
         entry = existing.get(title)
         if entry is not None:
             parts[entry.part] = xml
@@ -105,12 +117,28 @@ def write_package(parts: Mapping[str, bytes], handle: Any) -> None:
             archive.writestr(name, data)
 
 
-def sheet_xml(rows: Rows, links: Mapping[str, str] | None = None) -> bytes:
-    """A worksheet part: text as inline strings, numbers as numbers, nothing styled."""
+def sheet_xml(
+    rows: Rows, links: Mapping[str, str] | None = None, look: SheetLook | None = None
+) -> bytes:
+    """A worksheet part: text as inline strings, numbers as numbers, no cell styled."""
+    look = look or SheetLook()
     lines = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
-        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{RELATIONSHIPS_NS}"><sheetData>',
+        f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{RELATIONSHIPS_NS}">',
     ]
+    if look.frozen_rows > 0:
+        lines.append(
+            '<sheetViews><sheetView workbookViewId="0">'
+            f'<pane ySplit="{look.frozen_rows}" topLeftCell="A{look.frozen_rows + 1}"'
+            ' activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+        )
+    if look.widths:
+        columns = "".join(
+            f'<col min="{index}" max="{index}" width="{width}" customWidth="1"/>'
+            for index, width in enumerate(look.widths, start=1)
+        )
+        lines.append(f"<cols>{columns}</cols>")
+    lines.append("<sheetData>")
     for number, row in enumerate(rows, start=1):
         cells = "".join(
             _cell_xml(f"{get_column_letter(column)}{number}", value)
@@ -118,6 +146,8 @@ def sheet_xml(rows: Rows, links: Mapping[str, str] | None = None) -> bytes:
         )
         lines.append(f'<row r="{number}">{cells}</row>')
     lines.append("</sheetData>")
+    if look.filter_ref:
+        lines.append(f"<autoFilter ref={quoteattr(look.filter_ref)}/>")
     if links:
         anchors = "".join(
             f'<hyperlink ref={quoteattr(cell)} r:id="{ids[cell]}"/>'
