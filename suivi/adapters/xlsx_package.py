@@ -82,11 +82,11 @@ def replace_sheets(
         raise PackageError("workbook parts in an unexpected form")
     existing = {entry.name: entry for entry in _sheet_entries(workbook, relationships)}
     for title, rows in sheets.items():
-        xml = sheet_xml(rows, links.get(title, {}), (looks or {}).get(title))
+        xml, rels = sheet_parts(rows, links.get(title, {}), (looks or {}).get(title))
         entry = existing.get(title)
         if entry is not None:
             parts[entry.part] = xml
-            parts.pop(_rels_part_of(entry.part), None)  # our sheet links no other part
+            _set_rels(parts, entry.part, rels)  # our sheet links only what it says
             continue
         part = _free_sheet_part(parts)
         relationship = _free_relationship_id(relationships)
@@ -117,11 +117,15 @@ def write_package(parts: Mapping[str, bytes], handle: Any) -> None:
             archive.writestr(name, data)
 
 
-def sheet_xml(
+def sheet_parts(
     rows: Rows, links: Mapping[str, str] | None = None, look: SheetLook | None = None
-) -> bytes:
-    """A worksheet part: text as inline strings, numbers as numbers, no cell styled."""
+) -> tuple[bytes, bytes | None]:
+    """A worksheet part (text as inline strings, numbers as numbers, no cell styled) and its
+    relationships part when a link points into another file (`tpm.xlsx#'Tab'!B5`)."""
     look = look or SheetLook()
+    links = links or {}
+    external = {cell: target for cell, target in links.items() if not target.startswith("#")}
+    ids = {cell: f"rIdLink{number}" for number, cell in enumerate(external, start=1)}
     lines = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{RELATIONSHIPS_NS}">',
@@ -167,8 +171,8 @@ def sheet_xml(
         rels = (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<Relationships xmlns="{PACKAGE_RELS_NS}">{targets}</Relationships>'
-        ).encode("utf-8")
-    return "".join(lines).encode("utf-8"), rels
+        ).encode()
+    return "".join(lines).encode(), rels
 
 
 def _set_rels(parts: dict[str, bytes], part: str, rels: bytes | None) -> None:

@@ -20,9 +20,9 @@ from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
 from suivi.notify import escalation
+from suivi.notify.due import DueWindow, RunDays, due_window, overdue_since
 from suivi.notify.funders import funders_context
 from suivi.notify.week import week_ahead
-from suivi.notify.due import DueWindow, RunDays, due_window, overdue_since
 from suivi.schema import FLAG_ORDER, TAB_HEADERS, Flag, Tab
 from suivi.settings import Config, Language, Person, Project
 
@@ -493,7 +493,9 @@ def plan_escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[
     if rules is None or view.tracking.empty:
         return []
     items = _with_item_columns(view, view.tracking)
-    items = items.assign(level=escalation.escalation_levels(_conform_tracking(view.tracking), rules))
+    items = items.assign(
+        level=escalation.escalation_levels(_conform_tracking(view.tracking), rules)
+    )
     messages = []
     for item in _records(items[items["level"].notna().to_numpy()]):
         level = item["level"]
