@@ -1,7 +1,13 @@
-"""What both flows do: gather every project, compute, apply; one broken project never stops the others."""
+"""The steps both flows call: settings, each project gathered, the run recorded and reported.
+
+One broken project never stops the others. A run that did not do everything due (a project
+failed, an e-mail still pending after its retries) ends Failed, naming it (CONTRACT §6.4);
+a run that stops half-way is recorded `failed`, so what it saw is still news to the next.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -14,45 +20,68 @@ from prefect import get_run_logger
 from prefect.states import Completed
 
 from flows.artifacts import publish_artifacts
-from flows.catchup import (
-    LATE_AFTER_HOURS,
-    current_timing,
-    day_of,
-    is_late,
-    later_run_due,
-    stand_aside_message,
-)
-from flows.secret_blocks import RunSettings, resolve_secrets
+from flows.catchup import current_timing, day_of, is_late, later_run_due, stand_aside_message
+from flows.secret_blocks import RunSettings
 from suivi.adapters.sheets import Source, google_key, open_source
-from suivi.adapters.store import Store, open_store
+from suivi.adapters.store import FAILED_STATE, Store
 from suivi.jobs.delivery import Delivery
-from suivi.jobs.pipeline import project_view
+from suivi.jobs.pipeline import (
+    Assessment,
+    noting_companion,
+    project_view,
+    required_tabs,
+    unsent_mail_problem,
+)
 from suivi.jobs.reads import google_pace, read_ahead
 from suivi.model import RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
 from tasks.history import load_history, save_snapshot
-from tasks.notify import Occasion, deliver, plan_emails
 from tasks.sheets import read_sheet, write_sheet
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 
-class ProjectsFailed(RuntimeError):
-    """Some projects could not be followed this run; the others were."""
+class RunIncomplete(RuntimeError):
+    """Something due was not done this run (a project failed, e-mails still pending); the rest was."""
 
     def __init__(self, message: str, report: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.report = report or {}
 
 
+ProjectsFailed = RunIncomplete  # its former name
+
+
+@dataclass(frozen=True)
+class Followed:
+    """One project followed this run: what the e-mails need, and what was written back where."""
+
+    view: ProjectView
+    source: Source
+    assessment: Assessment
+
+
 @dataclass
 class Gathered:
     """Every project followed this run, and the ones that failed with why."""
 
-    views: list[ProjectView] = field(default_factory=list)
+    followed: list[Followed] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def views(self) -> list[ProjectView]:
+        """The followed projects, as the e-mails see them."""
+        return [project.view for project in self.followed]
+
+
+@dataclass
+class RunRecord:
+    """This run in the store (no id for a dry run) and whether its end is recorded."""
+
+    id: int | None
+    finished: bool = False
 
 
 @contextmanager
@@ -63,6 +92,42 @@ def timed(logger: Logger, what: str) -> Iterator[dict[str, Any]]:
     yield facts
     detail = f": {facts['detail']}" if facts["detail"] else ""
     logger.info("%s%s (%.2f s)", what, detail, time.perf_counter() - started)
+
+
+def load_settings(config_path: str) -> tuple[Config, Env]:
+    """The settings file and the environment."""
+    from suivi.settings import load_config
+
+    return load_config(config_path), Env()
+
+
+def announce(
+    flow_name: str, day: dt.date, config: Config, settings: RunSettings, dry_run: bool
+) -> None:
+    """Say in the run's log what this run is for and where its e-mails go."""
+    env = settings.env
+    get_run_logger().info(
+        "%s for %s: %d projects, e-mails %s%s",
+        flow_name,
+        day.isoformat(),
+        len(config.projects),
+        f"by SMTP via {env.smtp_host}" if env.smtp_host else f"to the folder {env.outbox_dir}",
+        " (dry run)" if dry_run else "",
+    )
+
+
+@contextmanager
+def recorded_run(store: Store, flow_name: str, day: dt.date, dry_run: bool) -> Iterator[RunRecord]:
+    """Record the run's start; a run that stops on an error is recorded `failed`, never left running."""
+    get_run_logger().info("history store: %s", store.describe())
+    run = RunRecord(None if dry_run else store.begin_run(flow_name, day))
+    try:
+        yield run
+    except BaseException as error:
+        if run.id is not None and not run.finished:
+            why = f"{type(error).__name__}: {error}"
+            store.finish_run(run.id, FAILED_STATE, {"flow": flow_name, "error": why[:2000]})
+        raise
 
 
 def open_project_source(
@@ -80,18 +145,20 @@ def open_project_source(
 def follow_project(
     project: Project,
     config: Config,
-    env: Env,
+    settings: RunSettings,
     store: Store,
     run_id: int | None,
     as_of: dt.date,
-    credentials_info: Mapping[str, Any] | None = None,
     opened: tuple[Source, RawTabs] | None = None,
-) -> ProjectView:
+) -> Followed:
     """Read → clean, flag, measure → compare with the last run → write back and save."""
     logger = get_run_logger()
     code = project.code
     with timed(logger, f"{code}: read") as read:  # `opened`: read ahead, this is the wait
-        source, tabs = opened or read_project_sheet(project, config, env, credentials_info)
+        source, tabs = opened or read_project_sheet(
+            project, config, settings.env, settings.google_credentials_info
+        )
+        required_tabs(code, tabs)  # a renamed tab fails the project, never reads as a quiet week
         rows = sum(len(cells) for cells in tabs.values())  # a handful of tabs
         read["detail"] = f"{len(tabs)} tabs, {rows} rows from {source.describe()}"
     with timed(logger, f"{code}: history loaded"):
@@ -110,10 +177,11 @@ def follow_project(
         if project.write_back is not False:
             with timed(logger, f"{code}: written back") as written:
                 write_sheet(source, assessment, as_of)
+                assessment = noting_companion(source, assessment)
                 written["detail"] = "Suivi automatique and Contrôles"
         with timed(logger, f"{code}: snapshot stored"):
             save_snapshot(store, run_id, assessment, as_of)
-    return project_view(assessment, previous, config)
+    return Followed(project_view(assessment, previous, config), source, assessment)
 
 
 def read_project_sheet(
@@ -125,12 +193,7 @@ def read_project_sheet(
 
 
 def follow_projects(
-    config: Config,
-    env: Env,
-    store: Store,
-    run_id: int | None,
-    as_of: dt.date,
-    credentials_info: Mapping[str, Any] | None = None,
+    config: Config, settings: RunSettings, store: Store, run_id: int | None, as_of: dt.date
 ) -> Gathered:
     """Follow each project in turn; a failure is logged and recorded, and the next goes on.
 
@@ -142,29 +205,27 @@ def follow_projects(
     google = google_pace()
     reads = read_ahead(
         config.projects,
-        lambda project: read_project_sheet(project, config, env, credentials_info),
+        lambda project: read_project_sheet(
+            project, config, settings.env, settings.google_credentials_info
+        ),
         pace=lambda project: google if google_key(project.source) else None,
     )
     for project, opened in reads:
         try:
             if isinstance(opened, Exception):
                 raise opened
-            view = follow_project(
-                project, config, env, store, run_id, as_of, credentials_info, opened
-            )
+            followed = follow_project(project, config, settings, store, run_id, as_of, opened)
         except Exception as error:  # isolation: one project's failure must not stop the others
             gathered.failures[project.code] = f"{type(error).__name__}: {error}"
             logger.error("project %s skipped: %s", project.code, error)
             continue
-        gathered.views.append(view)
+        gathered.followed.append(followed)
     return gathered
 
 
-def load_settings(config_path: str) -> tuple[Config, Env]:
-    """The settings file and the environment."""
-    from suivi.settings import load_config
-
-    return load_config(config_path), Env()
+def unsent(delivery: Delivery) -> list[str]:
+    """E-mails due this run that did not go: still pending after the retries, or of unknown fate."""
+    return [failure.key for failure in delivery.transient_failures] + list(delivery.unknown)
 
 
 def run_report(
@@ -181,52 +242,139 @@ def run_report(
         "emails_already_sent": delivery.already_sent,
         "emails_failed": [f"{f.key}: {f.error}" for f in delivery.failures],
         "mail_unreachable": delivery.unreachable,
+        "emails_unknown": list(delivery.unknown),
+        "emails_pending": unsent(delivery),
         "rejected_addresses": delivery.rejected,
         "written": [str(path) for path in delivery.written],
     }
 
 
-def finish(
-    store: Store, run_id: int | None, report: dict[str, object], gathered: Gathered
+def tell_the_sheets(gathered: Gathered, delivery: Delivery, as_of: dt.date, logger: Logger) -> None:
+    """E-mails did not go: say so in each project's `Contrôles` tab, where the team looks."""
+    keys = unsent(delivery)
+    reason = delivery.unreachable or next((f.error for f in delivery.failures), "")
+    for followed in gathered.followed:
+        if followed.assessment.project.write_back is False:
+            continue
+        code = followed.assessment.project.code
+        problem = unsent_mail_problem(code, len(keys), reason)
+        noted = dataclasses.replace(
+            followed.assessment, problems=[*followed.assessment.problems, problem]
+        )
+        try:
+            write_sheet.fn(followed.source, noted, as_of)  # once: the sheet was reachable
+        except Exception as error:  # the run already fails for the mail; never hide that
+            logger.warning(
+                "%s: the unsent e-mails could not be noted in the sheet: %s", code, error
+            )
+
+
+def report_run(
+    flow_name: str,
+    day: dt.date,
+    gathered: Gathered,
+    delivery: Delivery,
+    store: Store,
+    run: RunRecord,
+    forced: tuple[Config, Env] | None = None,
 ) -> dict[str, object]:
-    """Record the run's end; raise when a project failed, so the run's state says so."""
-    state = "partial" if gathered.failures else "completed"
-    if run_id is not None:
-        store.finish_run(run_id, state, report)
+    """Log and publish what the run did, note unsent e-mails in the sheets, record the end.
+
+    `forced`: the run was started with `force`; it is recorded and told to the officer.
+
+    Raises `RunIncomplete` when something due was not done, so the flow run ends Failed.
+    """
+    logger = get_run_logger()
+    logger.info(
+        "e-mails: %d planned, %d sent, %d already sent, %d failed, %d of unknown fate,"
+        " %d bad addresses dropped",
+        delivery.planned,
+        len(delivery.sent),
+        delivery.already_sent,
+        len(delivery.failures),
+        len(delivery.unknown),
+        len(delivery.rejected),
+    )
+    for failure in delivery.failures:
+        logger.warning("not sent: %s: %s", failure.key, failure.error)
+    report = run_report(flow_name, day, gathered, delivery)
+    if forced is not None and run.id is not None:
+        from flows.forced import report_forced_run
+
+        report_forced_run(flow_name, day, report, store, forced[1], forced[0], logger)
+    pending = unsent(delivery)
+    if pending and run.id is not None:
+        tell_the_sheets(gathered, delivery, day, logger)
+    try:
+        publish_artifacts(flow_name, day, gathered.views, gathered.failures, report)
+    except Exception as error:  # the run page is a convenience: never fail a run for it
+        logger.warning("run artifacts not published: %s", error)
+    if run.id is not None:
+        incomplete = gathered.failures or pending
+        store.finish_run(run.id, "partial" if incomplete else "completed", report)
+        run.finished = True
+    missing = what_was_not_done(gathered, delivery)
+    if missing:
+        raise RunIncomplete("; ".join(missing), report)
+    return report
+
+
+def what_was_not_done(gathered: Gathered, delivery: Delivery) -> list[str]:
+    """One sentence per thing due that did not happen (empty when the run did everything)."""
+    missing = []
     if gathered.failures:
         failed = ", ".join(f"{code} ({why})" for code, why in gathered.failures.items())
-        raise ProjectsFailed(
-            f"{len(gathered.failures)} project(s) could not be followed: {failed}", report
+        missing.append(f"{len(gathered.failures)} project(s) could not be followed: {failed}")
+    pending = [failure.key for failure in delivery.transient_failures]
+    if pending:
+        reason = delivery.unreachable or delivery.transient_failures[0].error
+        missing.append(
+            f"{len(pending)} e-mail(s) still pending after retries, sent by the next run: {reason}"
         )
-    return report
+    if delivery.unknown:
+        missing.append(
+            f"{len(delivery.unknown)} e-mail(s) of unknown fate (no reply after DATA),"
+            f" not resent: {', '.join(delivery.unknown)}"
+        )
+    return missing
+
+
+@dataclass(frozen=True)
+class RunDay:
+    """The day a run is for, whether it starts hours late, and why it stands aside, if so."""
+
+    day: dt.date
+    late: bool = False
+    stand_aside: str | None = None
 
 
 def day_to_follow(
     config: Config, as_of: dt.date | None, late_after_hours: float, logger: Logger
-) -> tuple[dt.date, str | None]:
-    """The run's day (given, else the scheduled day in the settings' zone) and why to stand aside, if so."""
+) -> RunDay:
+    """The run's day (given, else the scheduled day in the settings' zone), late or standing aside."""
     if as_of is not None:
-        return as_of, None
+        return RunDay(as_of)
     timing = current_timing()
     if timing.scheduled is None:
-        return config.today(), None
+        return RunDay(config.today())
     day = day_of(timing.scheduled, config.timezone)
     now = dt.datetime.now(dt.UTC)
     if not is_late(timing, now, late_after_hours):
-        return day, None
+        return RunDay(day)
     try:
         later = later_run_due(timing, now)
     except Exception as error:  # cannot tell: run; the outbox still sends each e-mail once
         logger.warning("could not look for later runs of this deployment: %s", error)
-        return day, None
+        return RunDay(day, late=True)
     if later is None:
         logger.warning("this run starts late; it sends what is due for %s", day.isoformat())
-        return day, None
-    return day, stand_aside_message(timing.scheduled, now, later, config.timezone)
+        return RunDay(day, late=True)
+    return RunDay(day, True, stand_aside_message(timing.scheduled, now, later, config.timezone))
 
 
 def stood_aside(flow_name: str, day: dt.date, message: str) -> dict[str, object]:
     """The run ends Completed with `message`; its caller gets a report that did nothing."""
+    get_run_logger().warning(message)
     report: dict[str, object] = {
         "flow": flow_name,
         "as_of": day.isoformat(),
@@ -236,65 +384,11 @@ def stood_aside(flow_name: str, day: dt.date, message: str) -> dict[str, object]
         "emails_sent": 0,
         "emails_already_sent": 0,
         "emails_failed": [],
+        "emails_unknown": [],
+        "emails_pending": [],
         "rejected_addresses": [],
         "written": [],
         "skipped": message,
     }
     # Prefect makes a returned State the run's final state and hands the caller its data.
     return cast(dict[str, object], Completed(message=message, data=report))
-
-
-def run_flow_body(
-    flow_name: str,
-    occasion: Occasion,
-    config_path: str,
-    as_of: dt.date | None,
-    dry_run: bool,
-    force: bool,
-    late_after_hours: float = LATE_AFTER_HOURS,
-) -> dict[str, object]:
-    """Gather every project, plan the occasion's e-mails, deliver them once, report."""
-    logger = get_run_logger()
-    config, env = load_settings(config_path)
-    day, stand_aside = day_to_follow(config, as_of, late_after_hours, logger)
-    if stand_aside is not None:
-        logger.warning(stand_aside)
-        return stood_aside(flow_name, day, stand_aside)
-    settings: RunSettings = resolve_secrets(env, config, logger)
-    logger.info(
-        "%s for %s: %d projects, e-mails %s%s",
-        flow_name,
-        day.isoformat(),
-        len(config.projects),
-        f"by SMTP via {settings.env.smtp_host}"
-        if settings.env.smtp_host
-        else f"to the folder {settings.env.outbox_dir}",
-        " (dry run)" if dry_run else "",
-    )
-    with open_store(settings.env.database_url) as store:
-        logger.info("history store: %s", store.describe())
-        run_id = None if dry_run else store.begin_run(flow_name, day)
-        gathered = follow_projects(
-            config, settings.env, store, run_id, day, settings.google_credentials_info
-        )
-        with timed(logger, "e-mails planned") as planned:
-            emails = plan_emails(occasion, gathered.views, config, day, store)
-            planned["detail"] = f"{len(emails)}"
-        with timed(logger, "e-mails delivered") as delivered:
-            delivery = deliver(emails, store, settings.env, config, dry_run, force)
-            delivered["detail"] = (
-                f"{len(delivery.sent)} sent, {delivery.already_sent} already sent,"
-                f" {len(delivery.failures)} failed, {len(delivery.rejected)} bad addresses dropped"
-            )
-        for failure in delivery.failures:
-            logger.warning("not sent: %s: %s", failure.key, failure.error)
-        report = run_report(flow_name, day, gathered, delivery)
-        if force and not dry_run:  # recorded with the run, told to the officer
-            from flows.forced import report_forced_run
-
-            report_forced_run(flow_name, day, report, store, settings.env, config, logger)
-        try:
-            publish_artifacts(flow_name, day, gathered.views, gathered.failures, report)
-        except Exception as error:  # the run page is a convenience: never fail a run for it
-            logger.warning("run artifacts not published: %s", error)
-        return finish(store, run_id, report, gathered)

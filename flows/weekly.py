@@ -1,14 +1,26 @@
-"""The weekly M&E run: every project gathered and computed, then the summary and the digests."""
+"""The weekly M&E run: every project gathered, then the summary and the digests, each once."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.catchup import LATE_AFTER_HOURS
-from flows.common import run_flow_body
+from flows.common import (
+    announce,
+    day_to_follow,
+    follow_projects,
+    load_settings,
+    recorded_run,
+    report_run,
+    stood_aside,
+    timed,
+)
 from flows.hooks import alert_failure
+from flows.secret_blocks import resolve_secrets
+from suivi.adapters.store import open_store
+from tasks.notify import deliver, plan_emails
 
 FLOW_NAME = "weekly-summary"
 
@@ -22,4 +34,30 @@ def weekly_summary(
     late_after_hours: float = LATE_AFTER_HOURS,
 ) -> dict[str, object]:
     """Read, flag, measure, store and write back every project; e-mail the weekly summary and digests."""
-    return run_flow_body(FLOW_NAME, "weekly", config_path, as_of, dry_run, force, late_after_hours)
+    logger = get_run_logger()
+    config, env = load_settings(config_path)
+    run_day = day_to_follow(config, as_of, late_after_hours, logger)
+    day = run_day.day
+    if run_day.stand_aside is not None:  # a later run of this deployment is due: it sends
+        return stood_aside(FLOW_NAME, day, run_day.stand_aside)
+    settings = resolve_secrets(env, config, logger)
+    announce(FLOW_NAME, day, config, settings, dry_run)
+    with (
+        open_store(settings.env.database_url) as store,
+        recorded_run(store, FLOW_NAME, day, dry_run) as run,
+    ):
+        # Each project: read → assess → write back → store; one failure never stops the rest.
+        gathered = follow_projects(config, settings, store, run.id, day)
+        with timed(logger, "e-mails planned"):
+            emails = plan_emails("weekly", gathered.views, config, day, store, run_day.late)
+        with timed(logger, "e-mails delivered"):  # each once: the outbox remembers every key
+            delivery = deliver(emails, store, settings.env, config, dry_run, force)
+        return report_run(
+            FLOW_NAME,
+            day,
+            gathered,
+            delivery,
+            store,
+            run,
+            (config, settings.env) if force else None,
+        )

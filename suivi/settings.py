@@ -43,6 +43,8 @@ class Env(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout: float = 30.0
+    # The reply to the end of DATA: RFC 5321 §4.5.3.2 asks the client to wait 10 minutes.
+    smtp_data_timeout: float = 600.0
     mail_from: str | None = None
     # SMTP login by OAuth2 (XOAUTH2) instead of a password: Google, Microsoft 365.
     smtp_auth: Literal["password", "xoauth2"] = "password"

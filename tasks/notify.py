@@ -10,6 +10,7 @@ retried (the officer gets one notice of those), nor a settings mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from suivi.jobs.committee import with_committee_packs
 from suivi.jobs.delivery import Delivery, deliver_emails
 from suivi.jobs.pipeline import calendar_of
 from suivi.model import Email
+from suivi.notify.due import WEEKDAYS, RunDays
 from suivi.notify.messages import ProjectView, plan_daily, plan_weekly
 from suivi.notify.render import render_email, template_environment
 from suivi.settings import Config, Env
@@ -71,13 +73,29 @@ def plan_emails(
     config: Config,
     as_of: dt.date,
     store: Store | None = None,
+    sent_late: bool = False,
+    run_weekdays: frozenset[int] | None = None,
+    last_run: dt.date | None = None,
 ) -> list[Email]:
     """What is due to whom today, rendered in each project's language.
 
-    Committee reminders carry the full meeting pack (since the last committee, from the store).
+    The daily plan sends the reminders of the days up to its next scheduled run (on
+    `run_weekdays`) and of the days since `last_run` that no run saw. Committee reminders
+    carry the full meeting pack (since the last committee, from the store). A weekly run
+    that starts late (`sent_late`) says so in its summary.
     """
-    plan = plan_weekly if occasion == "weekly" else plan_daily
-    messages = plan(views, config, as_of, calendar_of(config))
+    calendar = calendar_of(config)
+    if occasion == "weekly":
+        messages = [
+            dataclasses.replace(message, context={**message.context, "sent_late": sent_late})
+            for message in plan_weekly(views, config, as_of, calendar)
+        ]
+    else:
+        run_days = RunDays(
+            weekdays=run_weekdays if run_weekdays is not None else WEEKDAYS,
+            calendar=calendar if config.working_days else None,
+        )
+        messages = plan_daily(views, config, as_of, calendar, run_days, last_run)
     templates = template_environment(config.template_folder())
     emails = [render_email(message, templates) for message in messages]
     return with_committee_packs(messages, emails, views, config, as_of, store)

@@ -293,3 +293,42 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next_with_the_same_message_id
     assert len(doubled) == 2 and doubled[0] == doubled[1]
     held = server.messages[2].message.get_body(("plain",))
     assert held is not None and "A2 en retard" in held.get_content()
+
+
+def test_a_slow_reply_after_data_is_awaited_and_the_email_goes_once(
+    history: Store, server: FakeSmtpServer
+) -> None:
+    # The server keeps the message and answers the end of DATA late (a stalled filter).
+    server.slow_replies(1, seconds=2.0)
+    emails = batch(3)
+    slow_server = server.env(smtp_timeout=0.5, smtp_data_timeout=60.0)
+
+    first = deliver_emails(emails, history, slow_server, OFFICER)
+    again = deliver_emails(emails, history, slow_server, OFFICER)
+
+    assert sorted(first.sent) == sorted(email.key for email in emails) and first.unknown == []
+    assert again.sent == [] and again.already_sent == 3
+    assert list(received(server).values()) == [1, 1, 1]
+    assert server.connections == 1
+    assert states(history) == {"sent": 3}
+
+
+def test_no_reply_after_data_is_unknown_and_never_resent(
+    history: Store, server: FakeSmtpServer
+) -> None:
+    # Past the wait for the final reply the message may have arrived: it is never sent again.
+    server.slow_replies(1, seconds=5.0)
+    emails = batch(3)
+    stalled = server.env(smtp_timeout=0.5, smtp_data_timeout=0.5)
+
+    first = deliver_emails(emails, history, stalled, OFFICER)
+    second = deliver_emails(emails, history, stalled, OFFICER)
+
+    assert first.unknown == [emails[0].key]
+    assert sorted(first.sent) == sorted(email.key for email in emails[1:])
+    assert first.failures == []  # not pending: nothing will resend it by itself
+    assert second.sent == [] and second.already_sent == 3
+    assert list(received(server).values()) == [1, 1, 1]  # one copy each, the stalled one too
+    assert states(history) == {"sent": 2, "unknown": 1}
+    unknown = next(item for item in history.outbox_items() if item.state == "unknown")
+    assert "no reply after the message was sent" in (unknown.last_error or "")

@@ -120,6 +120,7 @@ class SendResult:
     ok: bool
     error: str | None = None
     permanent: bool = False
+    unknown: bool = False  # the message left, no reply came: it may have arrived; never resent
 
 
 class Mailer(Protocol):
@@ -444,6 +445,8 @@ class Smtp(_ClosedOnExit):
         # Certificates are verified: smtplib's own default context does not verify them.
         context = tls_context or ssl.create_default_context()
         options: dict[str, Any] = {"timeout": env.smtp_timeout}
+        self.timeout = env.smtp_timeout
+        self.data_timeout = max(env.smtp_data_timeout, env.smtp_timeout)
         if self.security == "ssl":
             options |= {"smtp_ssl": True, "context": context}
         elif self.security == "starttls":
@@ -551,13 +554,18 @@ class Smtp(_ClosedOnExit):
         return self._ensure_connected()
 
     def _send_one(self, item: Composed, envelope_sender: str) -> SendResult:
-        """One SMTP transaction; raises `_Disconnected` when the connection is gone."""
+        """One SMTP transaction; raises `_Disconnected` when the connection is gone.
+
+        Once the message has left, its final reply is awaited `data_timeout` seconds (RFC
+        5321: 10 minutes); without one the e-mail may have arrived: it is reported
+        `unknown`, never resent on another connection.
+        """
         if not item.recipients:
             return SendResult(item.key, False, "no recipient", True)
+        smtp = self._client.smtp
         try:
-            refused = self._client.smtp.sendmail(
-                envelope_sender, list(item.recipients), item.payload
-            )
+            refused = _envelope(smtp, envelope_sender, item.recipients, len(item.payload))
+            _send_data(smtp, item.payload)
         except smtplib.SMTPRecipientsRefused as error:
             codes = {address: code for address, (code, _) in error.recipients.items()}
             return SendResult(
@@ -579,6 +587,22 @@ class Smtp(_ClosedOnExit):
             raise _Disconnected(self._scrub(_exception_text(error))) from None
         except UnicodeEncodeError:
             return SendResult(item.key, False, "the payload is not ASCII", True)
+        try:
+            code, reply = _final_reply(smtp, self.data_timeout, self.timeout)
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()  # the connection is in an unknown state: a new one for the next
+            text = self._scrub(
+                f"no reply after the message was sent ({_exception_text(error)}):"
+                " it may have arrived; not resent"
+            )
+            return SendResult(item.key, False, text, permanent=False, unknown=True)
+        if code != 250:
+            if code == 421:  # the server is closing: the next message reconnects
+                self._drop()
+            else:
+                _reset(smtp)
+            text = self._scrub(f"{code} {clean_header(reply.decode('utf-8', 'replace'))}")
+            return SendResult(item.key, False, text, permanent=code >= 500)
         if refused:  # delivered to the others: resending would duplicate it
             return SendResult(item.key, True, self._scrub(_refusals(refused)), False)
         return SendResult(item.key, True)
@@ -652,6 +676,68 @@ class Smtp(_ClosedOnExit):
         for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, "***")
         return text
+
+
+def _envelope(
+    smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], size: int
+) -> dict[str, tuple[int, bytes]]:
+    """MAIL FROM and RCPT TO, as smtplib's sendmail does them; returns the refused recipients."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"SIZE={size}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, reply = smtp.mail(sender, options)
+    if code != 250:
+        if code == 421:
+            smtp.close()
+        else:
+            _reset(smtp)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for address in recipients:
+        code, reply = smtp.rcpt(address)
+        if code not in (250, 251):
+            refused[address] = (code, reply)
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(recipients):
+        _reset(smtp)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    return refused
+
+
+def _send_data(smtp: smtplib.SMTP, payload: str) -> None:
+    """DATA, then the message with its end marker; its final reply is read apart."""
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        if code == 421:
+            smtp.close()
+        else:
+            _reset(smtp)
+        raise smtplib.SMTPDataError(code, reply)
+    lines = re.sub(r"\r\n|\r|\n", "\r\n", payload).encode("ascii")
+    data = re.sub(rb"(?m)^\.", b"..", lines)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    smtp.send(data + b".\r\n")
+
+
+def _final_reply(smtp: smtplib.SMTP, wait: float, usual: float) -> tuple[int, bytes]:
+    """The reply to the end of DATA, awaited `wait` seconds (the usual timeout after)."""
+    sock = smtp.sock
+    if sock is not None:
+        sock.settimeout(wait)
+    try:
+        return smtp.getreply()
+    finally:
+        if smtp.sock is not None:
+            smtp.sock.settimeout(usual)
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    """RSET after a refused step; a broken connection shows on the next command."""
+    with contextlib.suppress(smtplib.SMTPServerDisconnected, OSError):
+        smtp.rset()
 
 
 class _Disconnected(Exception):

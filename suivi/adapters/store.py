@@ -173,6 +173,12 @@ outbox = sa.Table(
 )
 
 
+# A run that ended before its e-mails were planned; its snapshot never hides a change.
+FAILED_STATE = "failed"
+# Runs whose e-mails were planned (sent, or pending in the outbox).
+PLANNED_STATES = ("completed", "partial")
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     """One e-mail to send exactly once, identified by its key."""
@@ -367,6 +373,15 @@ class Store:
                 .values(finished_at=_now(), state=state, summary=summary)
             )
 
+    def last_run_day(self, flow: str, before: dt.date) -> dt.date | None:
+        """The day of the latest run of `flow` before `before` that planned its e-mails (finished)."""
+        latest = sa.select(sa.func.max(runs.c.as_of)).where(
+            runs.c.flow == flow, runs.c.as_of < before, runs.c.state.in_(PLANNED_STATES)
+        )
+        with self.engine.connect() as connection:
+            day = connection.execute(latest).scalar_one_or_none()
+        return day
+
     # ---- snapshots ----------------------------------------------------------------------
 
     def save_snapshot(
@@ -433,6 +448,9 @@ class Store:
             latest = latest.where(
                 snapshots.c.run_id.in_(sa.select(runs.c.id).where(runs.c.flow == flow))
             )
+        # A failed run planned no e-mail: what it saw is still news to the next run.
+        failed_runs = sa.select(runs.c.id).where(runs.c.state == FAILED_STATE)
+        latest = latest.where(snapshots.c.run_id.not_in(failed_runs))
         latest = latest.order_by(snapshots.c.run_id.desc()).limit(1)
         with self.engine.connect() as connection:
             found = connection.execute(latest).first()
@@ -627,6 +645,24 @@ class Store:
             ).rowcount
             if not changed and not _exists(connection, key):
                 raise KeyError(f"no outbox item {key!r}")
+            return bool(changed)
+
+    def mark_unknown(self, key: str, owner: str, error: str) -> bool:
+        """Record a message that left with no reply: `unknown`, never claimed again (`--force` resends)."""
+        with _writing(self.engine) as connection:
+            changed = connection.execute(
+                sa.update(outbox)
+                .where(
+                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
+                )
+                .values(
+                    state="unknown",
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            ).rowcount
             return bool(changed)
 
     def requeue(self, keys: Sequence[str]) -> int:

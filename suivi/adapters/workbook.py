@@ -1,40 +1,65 @@
-"""A local .xlsx workbook as a `Source`: read whole, owned tabs written back."""
+"""A local .xlsx workbook as a `Source`: read bounded, owned tabs written into the package.
+
+Reading ignores the sheet's declared size (a stray cell at XFD1048576 declares 17 billion
+cells) and keeps only what is there, up to MAX_ROWS × MAX_COLUMNS; content past those
+bounds makes the sheet a blocking problem with a clear message.
+
+Writing changes only the two owned tabs (CONTRACT §6.2): their parts in the zip package are
+replaced or added and every other part keeps its bytes, so the team's formulas keep their
+last computed values, charts, validation and formatting; the file keeps its mode and owner
+and is replaced atomically. When that cannot be guaranteed (not a package this can edit,
+a folder that refuses the file), the tracking goes to a companion `NAME-suivi.xlsx` beside
+it and `companion_reason` says why.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Mapping
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils import quote_sheetname
+from openpyxl.utils import get_column_letter, quote_sheetname
 
 from suivi.adapters.files import save_workbook
 from suivi.adapters.source import SourceError
-from suivi.adapters.tab_layout import style_sheet
+from suivi.adapters.xlsx_package import PackageError, SheetLook, replace_sheets, write_package
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.sheet.dashboard import TabLayout
 
 # `#'Tab'!B5`, or the same in another workbook: `../equipe/tpm.xlsx#'Tab'!B5`.
 IN_WORKBOOK_LINK = re.compile(r"^[^#\s]*\.xls[xm]?#'|^#'")
+# Far more than any tracking table; a sheet with content past these is a stray cell.
+MAX_ROWS = 20_000
+MAX_COLUMNS = 200
+COMPANION_SUFFIX = "-suivi"
 
 
 class Workbook:
-    """A local .xlsx workbook; write-back goes to the same file or to `output`."""
+    """A local .xlsx workbook; write-back goes into the same file or to `output`."""
 
     def __init__(self, path: Path, output: Path | None = None) -> None:
         self.path = path
         self.output = output or path
+        self.companion_reason: str | None = None  # set when the tracking went to a companion
 
     def describe(self) -> str:
         """The workbook's file name."""
         return self.path.name
 
+    @property
+    def companion(self) -> Path:
+        """The companion workbook beside the output: `NAME-suivi.xlsx`."""
+        return self.output.with_name(f"{self.output.stem}{COMPANION_SUFFIX}.xlsx")
+
     def read_tabs(self) -> RawTabs:
-        """All tabs, values only (formulas as their last computed value)."""
+        """All tabs, values only (formulas as their last computed value), bounded."""
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except FileNotFoundError:
@@ -44,32 +69,42 @@ class Workbook:
         except Exception as error:  # openpyxl raises many kinds on a damaged file
             raise SourceError(f"workbook {self.path} cannot be opened: {error}") from None
         try:
-            return {
-                sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
-                for sheet in book.worksheets
-            }
+            return {sheet.title: self._read_sheet(sheet) for sheet in book.worksheets}
+        except SourceError:
+            raise
+        except Exception as error:  # a damaged part inside: a clear message, never a traceback
+            raise SourceError(f"workbook {self.path} cannot be read: {error}") from None
         finally:
             book.close()
+
+    def _read_sheet(self, sheet: Any) -> RawTab:
+        """The sheet's rows up to its last non-empty one, each trimmed of trailing empty cells."""
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # the declared <dimension> may claim the whole grid
+        return bounded_rows(sheet.iter_rows(values_only=True), sheet.title, self.path.name)
 
     def write_tabs(
         self, tabs: dict[str, RawTab], layouts: Mapping[str, TabLayout] | None = None
     ) -> None:
-        """Replace the owned tabs in the output workbook, atomically; text stays text."""
+        """Replace the owned tabs in the output workbook, leaving every other part as it was.
+
+        Of a tab's layout, what a sheet part holds alone is kept (frozen header, widths,
+        filter); bold and colours would change the workbook's shared styles, so they are not.
+        """
         unknown = set(tabs) - {tab.value for tab in OwnedTab}
         if unknown:
             raise ValueError(f"refusing to write the team's own tabs: {sorted(unknown)}")
-        book = openpyxl.load_workbook(self.output) if self.output.exists() else _empty_book()
-        for title, rows in tabs.items():
-            if title in book.sheetnames:
-                del book[title]
-            sheet = book.create_sheet(title)
-            for row in rows:
-                sheet.append([_as_literal(value) for value in row])
-            _force_text(sheet)
-            _link_cells(sheet)
-            if layouts and title in layouts:
-                style_sheet(sheet, layouts[title])
-        save_workbook(book, self.output)
+        links = {title: _links(rows) for title, rows in tabs.items()}
+        looks = {title: _look(layout) for title, layout in (layouts or {}).items()}
+        if not self.output.exists():
+            _save_new(self.output, tabs, links, looks)
+            return
+        try:
+            parts = replace_sheets(self.output.read_bytes(), tabs, links, looks)
+            _replace_keeping_mode(self.output, parts)
+        except (PackageError, PermissionError) as error:
+            self.companion_reason = f"{self.output.name}: {error}"
+            _save_new(self.companion, tabs, links, looks)
 
     def cell_url(self, tab: str, cell: str) -> str | None:
         """A link to the cell in the file holding the team's tabs, which Excel and LibreOffice follow.
@@ -84,28 +119,94 @@ class Workbook:
         return f"{relative.as_posix()}{location}"
 
 
-def _empty_book() -> openpyxl.Workbook:
+def bounded_rows(rows: Iterable[tuple[Any, ...]], title: str, book: str) -> RawTab:
+    """Rows as lists, without trailing empty cells or rows; content past the bounds raises."""
+    kept: RawTab = []
+    blank_run = 0  # empty rows seen since the last kept one: added only if content follows
+    for number, row in enumerate(rows, start=1):
+        width = _used_width(row)
+        if width == 0:
+            blank_run += 1
+            continue
+        if number > MAX_ROWS or width > MAX_COLUMNS:
+            raise SourceError(
+                f"tab « {title} » of {book}: a stray cell at {get_column_letter(width)}{number},"
+                f" far beyond the table (suivi reads up to row {MAX_ROWS} and column"
+                f" {get_column_letter(MAX_COLUMNS)}); clear or delete it, then run again"
+            )
+        kept.extend([] for _ in range(blank_run))
+        blank_run = 0
+        kept.append(list(row[:width]))
+    return kept
+
+
+def _used_width(row: tuple[Any, ...]) -> int:
+    """1-based position of the row's last non-empty cell, 0 when it has none."""
+    for position in range(len(row), 0, -1):
+        value = row[position - 1]
+        if value is not None and not (isinstance(value, str) and value == ""):
+            return position
+    return 0
+
+
+def _links(rows: RawTab) -> dict[str, str]:
+    """Cells holding a link to a cell (`#'Tab'!B5`, `tpm.xlsx#'Tab'!B5`) → the link."""
+    return {
+        f"{get_column_letter(column)}{number}": value
+        for number, row in enumerate(rows, start=1)
+        for column, value in enumerate(row, start=1)
+        if isinstance(value, str) and IN_WORKBOOK_LINK.match(value)
+    }
+
+
+def _replace_keeping_mode(path: Path, parts: dict[str, bytes]) -> None:
+    """Write the package beside `path`, give it `path`'s mode and owner, and swap it in atomically."""
+    before = path.stat()
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write_package(parts, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, stat.S_IMODE(before.st_mode))
+        if hasattr(os, "chown") and (before.st_uid, before.st_gid) != _owner_of(temporary):
+            os.chown(temporary, before.st_uid, before.st_gid)  # PermissionError → companion
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _owner_of(path: str) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_uid, status.st_gid
+
+
+def _look(layout: TabLayout) -> SheetLook:
+    """The part of a tab's layout a sheet part carries alone."""
+    last = get_column_letter(max(layout.filter_columns, 1))
+    return SheetLook(
+        frozen_rows=layout.frozen_rows,
+        widths=tuple(layout.widths),
+        filter_ref=f"A1:{last}{max(layout.filter_rows, 1)}" if layout.filter_columns else None,
+    )
+
+
+def _save_new(
+    path: Path,
+    tabs: dict[str, RawTab],
+    links: dict[str, dict[str, str]],
+    looks: dict[str, SheetLook],
+) -> None:
+    """A workbook of the product's own (a separate output, a companion): its tabs replaced, or made."""
+    if path.exists():
+        with contextlib.suppress(PackageError):  # not one we can edit: made again below
+            _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links, looks))
+            return
     book = openpyxl.Workbook()
     assert book.active is not None
     book.remove(book.active)
-    return book
-
-
-def _as_literal(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def _force_text(sheet: Any) -> None:
-    """openpyxl types any string starting with '=' as a formula; make every string a string."""
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-
-
-def _link_cells(sheet: Any) -> None:
-    """Cells holding an in-workbook link become clickable hyperlinks."""
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and IN_WORKBOOK_LINK.match(cell.value):
-                cell.hyperlink = cell.value
+    for title in tabs:
+        book.create_sheet(title)
+    save_workbook(book, path)
+    _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links, looks))

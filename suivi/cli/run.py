@@ -12,7 +12,11 @@ from suivi.cli.common import EXIT_OK, EXIT_PROBLEMS, config_path_of
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run a flow under Prefect and say where the e-mails went."""
+    """Run a flow under Prefect and say where the e-mails went (CONTRACT §6.4).
+
+    0: everything due was done; 1: something due was not (a project failed, an e-mail still
+    pending, the run stopped half-way); 2: a settings or environment error before any work.
+    """
     from suivi.cli.progress import quiet_prefect, show_progress
 
     verbose = bool(getattr(args, "verbose", False))
@@ -30,7 +34,7 @@ def command_run(args: argparse.Namespace) -> int:
     from flows.running_server import choose_api
 
     print(f"suivi: {choose_api(os.environ).how}", file=sys.stderr, flush=True)
-    from flows.common import ProjectsFailed  # Prefect reads its settings here, after the choice
+    from flows.common import RunIncomplete  # Prefect reads its settings here, after the choice
 
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
@@ -45,9 +49,14 @@ def command_run(args: argparse.Namespace) -> int:
                 config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
             )
         status = EXIT_OK
-    except ProjectsFailed as error:
+    except RunIncomplete as error:
         report, status = error.report, EXIT_PROBLEMS
         print(f"suivi: {error}", file=sys.stderr)
+    except Exception as error:  # the run stopped half-way: say why, without a traceback
+        print(
+            f"suivi: the {args.flow} run failed: {type(error).__name__}: {error}", file=sys.stderr
+        )
+        return EXIT_PROBLEMS
     print(describe_report(report))
     return status
 
@@ -65,6 +74,9 @@ def describe_report(report: dict[str, Any]) -> str:
             f"the mail server cannot be used ({report['mail_unreachable']}):"
             " these e-mails stay pending; the next run sends them"
         )
+    lines += [
+        f"  no reply after sending, not resent: {key}" for key in report.get("emails_unknown", [])
+    ]
     lines += [
         f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
     ]

@@ -69,6 +69,7 @@ class Delivery:
     written: list[Path] = field(default_factory=list)  # outbox files, when no SMTP
     unreachable: str | None = None  # why the transport could not be used: all stays pending
     notice: str | None = None  # key of the notice that told the officer of permanent failures
+    unknown: list[str] = field(default_factory=list)  # sent, no reply after DATA: not resent
 
     @property
     def transient_failures(self) -> list[Failure]:
@@ -166,6 +167,10 @@ def _send(
         if result.ok:
             store.mark_sent(result.key, owner)
             delivery.sent.append(result.key)
+            return
+        if result.unknown:  # it may have arrived: resending could make a second copy
+            store.mark_unknown(result.key, owner, error)
+            delivery.unknown.append(result.key)
             return
         # A settings problem met mid-batch (e.g. on a reconnection) is not the message's
         # fault: fixing the settings must send it, so it stays pending.

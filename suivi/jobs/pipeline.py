@@ -6,24 +6,27 @@ directly so that they answer in a second, without an orchestration server.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from suivi.adapters.sheets import Source, open_source
+from suivi.adapters.sheets import Source, SourceError, open_source
 from suivi.compute.calendar import Calendar, calendar_for
 from suivi.compute.changes import diff_snapshots
 from suivi.compute.flags import track
 from suivi.compute.forecast import activity_outlook, forecast_indicators
 from suivi.compute.indicators import compute_indicators
 from suivi.compute.obligations import expand_commitments, with_obligations
+from suivi.i18n.catalogs import N_
 from suivi.model import Problem, ProjectTables, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.notify.recipients import apply_allowed_domains
+from suivi.schema import TAB_HEADERS, Tab
 from suivi.settings import Config, Env, Project
-from suivi.sheet.clean import clean_project
+from suivi.sheet.clean import clean_project, match_tabs
 from suivi.sheet.dashboard import tracking_dashboard
 from suivi.sheet.writeback import owned_tabs
 
@@ -34,6 +37,12 @@ if TYPE_CHECKING:  # `suivi status` and `check` never open the store: no SQLAlch
 PACE_COLUMNS = ["points_per_week_needed", "points_per_week_now"]
 # How far back stored progress is read to measure each activity's recent pace.
 PACE_WINDOW_DAYS = 35
+# Without these a project cannot be followed: a run that cannot find one fails that project.
+REQUIRED_TABS = (Tab.ACTIVITIES, Tab.INDICATORS)
+
+
+class MissingTab(SourceError):
+    """A required tab is not in the spreadsheet (renamed or deleted): the project cannot be followed."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,61 @@ def assess_project(
     )
     language = config.language_of(project)
     return Assessment(project, tables, tracking, indicators, tables.problems, language)
+
+
+def required_tabs(project: str, tabs: RawTabs) -> None:
+    """Raise `MissingTab`, naming the tab and the tabs found, when a required tab is not there.
+
+    A renamed `Activités` must fail its project, never read as a week of 0 activities.
+    """
+    matched = match_tabs(tabs)
+    missing = [TAB_HEADERS[tab][0] for tab in REQUIRED_TABS if tab not in matched]
+    if missing:
+        found = ", ".join(f"« {title} »" for title in tabs) or "none"
+        names = ", ".join(f"« {name} »" for name in missing)
+        raise MissingTab(
+            f"{project}: required tab {names} not found (renamed or deleted?);"
+            f" tabs found: {found}. Give the tab its name back, then run again."
+        )
+
+
+def unsent_mail_problem(project: str, count: int, reason: str) -> Problem:
+    """The line the `Contrôles` tab shows when e-mails of this run could not be sent."""
+    return Problem(
+        project,
+        "E-mails",
+        "",
+        reason[:500],
+        N_("{count} e-mail(s) of this run not sent; they go out with the next run: {reason}"),
+        blocking=True,
+        params={"count": count, "reason": reason[:500]},
+    )
+
+
+def noting_companion(source: Source, assessment: Assessment) -> Assessment:
+    """When the tracking went to a companion workbook, a problem says so (e-mailed once, as new)."""
+    reason = getattr(source, "companion_reason", None)
+    companion = getattr(source, "companion", None)
+    if reason is None or companion is None:
+        return assessment
+    problem = Problem(
+        assessment.project.code,
+        "",
+        "",
+        companion.name,
+        N_(
+            "The tracking tabs were written to {companion}, beside the workbook:"
+            " the workbook itself could not be changed safely ({reason})."
+        ),
+        params={"companion": companion.name, "reason": reason},
+    )
+    return dataclasses.replace(
+        assessment,
+        problems=[*assessment.problems, problem],
+        tables=dataclasses.replace(
+            assessment.tables, problems=[*assessment.tables.problems, problem]
+        ),
+    )
 
 
 def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:

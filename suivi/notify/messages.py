@@ -20,6 +20,7 @@ from suivi.compute.changes import Changes, done_mask, flag_mask
 from suivi.compute.flags import flag_lists
 from suivi.model import CONTROL_CHARACTERS, ProjectTables, records
 from suivi.notify import escalation
+from suivi.notify.due import DueWindow, RunDays, due_window, overdue_since
 from suivi.notify.funders import funders_context
 from suivi.notify.recipients import mailed_problems, outside_addresses, outside_domains
 from suivi.notify.week import week_ahead
@@ -34,8 +35,6 @@ MAX_COMMITTEES = 5
 UPCOMING_DAYS = 60  # how far ahead the weekly looks for deliverables
 PACK_HORIZON_DAYS = 90  # deliverables in a meeting pack when no later meeting is planned
 MAX_ERROR_CHARS = 4000
-# A holiday stretch never runs longer than this: bounds the look-ahead of shifted reminders.
-MAX_SHIFT_DAYS = 31
 
 # Flags an owner is asked to act on (done-late is reported, never alerted).
 DIGEST_FLAGS: tuple[Flag, ...] = (
@@ -275,17 +274,29 @@ def _missing_measures(view: ProjectView) -> pd.DataFrame:
 
 
 def plan_daily(
-    views: Sequence[ProjectView], config: Config, as_of: dt.date, calendar: Calendar
+    views: Sequence[ProjectView],
+    config: Config,
+    as_of: dt.date,
+    calendar: Calendar,
+    run_days: RunDays | None = None,
+    last_run: dt.date | None = None,
 ) -> list[Message]:
-    """Reminders falling due today and alerts on what is new since the last run."""
-    send_days = _event_days_sent_on(as_of, calendar, config.working_days)
-    overdue_from = _overdue_window_start(as_of, calendar, config.working_days)
-    sends_today = bool(send_days)  # false on a day off in working-days mode
+    """Reminders falling due by the next scheduled run, and alerts on what is new since the last run.
+
+    `run_days` are the daily schedule's days (Monday to Friday unless told); `last_run` the
+    day of the last daily run whose e-mails were planned: reminders whose day no run saw go
+    now (CONTRACT §6.1).
+    """
+    days = run_days or RunDays(calendar=calendar if config.working_days else None)
+    window = due_window(as_of, days, last_run)
+    overdue_from = overdue_since(
+        as_of, _overdue_window_start(as_of, calendar, config.working_days), last_run
+    )
     messages: list[Message] = []
     for view in views:
-        messages += _committee_reminders(view, config, as_of, send_days)
-        messages += _deliverable_reminders(view, config, as_of, send_days)
-        if sends_today:
+        messages += _committee_reminders(view, config, as_of, window)
+        messages += _deliverable_reminders(view, config, as_of, window)
+        if not window.empty:  # false on a day off in working-days mode
             messages += _deliverable_overdue(view, config, as_of, overdue_from)
         messages += _late_alerts(view, config, as_of, overdue_from)
         if view.problems_changed:
@@ -295,21 +306,6 @@ def plan_daily(
     return _unique(messages)
 
 
-def _event_days_sent_on(as_of: dt.date, calendar: Calendar, working_days: bool) -> list[dt.date]:
-    """Days whose "N days before" reminder goes out on as_of (it and the days off after it)."""
-    if not working_days:
-        return [as_of]
-    if calendar.previous_working_day(as_of) != as_of:
-        return []  # a day off: its reminders went out on the working day before
-    days = [as_of]
-    for step in range(1, MAX_SHIFT_DAYS):
-        day = as_of + dt.timedelta(days=step)
-        if calendar.previous_working_day(day) != as_of:
-            break
-        days.append(day)
-    return days
-
-
 def _overdue_window_start(as_of: dt.date, calendar: Calendar, working_days: bool) -> dt.date:
     """Earliest due date whose overdue alert goes out today (or on the next working day)."""
     yesterday = as_of - dt.timedelta(days=1)
@@ -317,18 +313,18 @@ def _overdue_window_start(as_of: dt.date, calendar: Calendar, working_days: bool
 
 
 def _committee_reminders(
-    view: ProjectView, config: Config, as_of: dt.date, send_days: list[dt.date]
+    view: ProjectView, config: Config, as_of: dt.date, window: DueWindow
 ) -> list[Message]:
     """Committee reminders due today, to each participant and the officer, with the pack."""
     committees = _conform(view.tables.committees, COMMITTEE_COLUMNS)
     offsets = sorted(set(config.reminders_of(view.project).committee_days))
-    if committees.empty or not offsets or not send_days:
+    if committees.empty or not offsets or window.empty:
         return []
     dated = committees.assign(
         date=pd.to_datetime(committees["date"], errors="coerce").dt.normalize(),
         position=np.arange(len(committees)),
     )
-    due = _due_reminders(dated, "date", offsets, send_days)
+    due = _due_reminders(dated, "date", offsets, window)
     if due.empty:
         return []
     project = view.project
@@ -380,7 +376,7 @@ def _committee_reminders(
 
 
 def _deliverable_reminders(
-    view: ProjectView, config: Config, as_of: dt.date, send_days: list[dt.date]
+    view: ProjectView, config: Config, as_of: dt.date, window: DueWindow
 ) -> list[Message]:
     """Reminders before a deliverable's due date, to its owner and the officer, until submitted."""
     offsets = sorted(set(config.reminders_of(view.project).deliverable_days))
@@ -388,7 +384,7 @@ def _deliverable_reminders(
     open_deliverables = tracking[
         ((tracking["kind"] == "deliverable") & ~done_mask(tracking)).to_numpy()
     ]
-    if open_deliverables.empty or not offsets or not send_days:
+    if open_deliverables.empty or not offsets or window.empty:
         return []
     due = _due_reminders(
         _with_item_columns(view, open_deliverables).assign(
@@ -396,7 +392,7 @@ def _deliverable_reminders(
         ),
         "deadline",
         offsets,
-        send_days,
+        window,
     )
     messages = []
     for item in _records(due):
@@ -503,7 +499,9 @@ def plan_escalations(view: ProjectView, config: Config, as_of: dt.date) -> list[
     if rules is None or view.tracking.empty:
         return []
     items = _with_item_columns(view, view.tracking)
-    items = items.assign(level=escalation.escalation_levels(_conform_tracking(view.tracking), rules))
+    items = items.assign(
+        level=escalation.escalation_levels(_conform_tracking(view.tracking), rules)
+    )
     messages = []
     for item in _records(items[items["level"].notna().to_numpy()]):
         level = item["level"]
@@ -672,18 +670,28 @@ def _common(view: ProjectView, config: Config, as_of: dt.date) -> dict[str, Any]
 
 
 def _due_reminders(
-    events: pd.DataFrame, date_column: str, offsets: list[int], send_days: list[dt.date]
+    events: pd.DataFrame, date_column: str, offsets: list[int], window: DueWindow
 ) -> pd.DataFrame:
-    """Event rows × offsets whose reminder day is today; the closest offset when two coincide."""
+    """Event rows × offsets this run sends: per event still ahead, the nearest reminder due by
+    `window.last`, when no earlier run covered its day (CONTRACT §6.1)."""
     # A sheet may carry extra columns of any name: ours must not collide in the cross merge.
-    events = events.drop(columns=["offset", "event_number"], errors="ignore")
+    events = events.drop(columns=["offset", "event_number", "reminder_day"], errors="ignore")
     plan = events.assign(event_number=np.arange(len(events))).merge(
         pd.DataFrame({"offset": offsets}), how="cross"
     )
-    reminder_day = plan[date_column] - pd.to_timedelta(plan["offset"], unit="D")
-    due = plan[reminder_day.isin([pd.Timestamp(day) for day in send_days]).to_numpy()]
-    # J-2 and J-1 both shifted to Friday: one reminder, the nearer one.
-    return due.sort_values("offset", kind="stable").drop_duplicates("event_number")
+    plan = plan.assign(reminder_day=plan[date_column] - pd.to_timedelta(plan["offset"], unit="D"))
+    reachable = (plan["reminder_day"] <= pd.Timestamp(window.last)) & (
+        plan[date_column] >= pd.Timestamp(window.as_of)
+    )
+    # J-2 and J-1 both by Friday: one reminder, the nearer one; a farther one whose day an
+    # earlier run covered is never sent late once a nearer one is due.
+    nearest = (
+        plan[reachable.to_numpy()]
+        .sort_values("offset", kind="stable")
+        .drop_duplicates("event_number")
+    )
+    due = nearest[(nearest["reminder_day"] >= pd.Timestamp(window.first)).to_numpy()]
+    return due.drop(columns="reminder_day")
 
 
 def _next_meeting_after(committees: pd.DataFrame, day: dt.date) -> dt.date | None:

@@ -104,6 +104,8 @@ class _Recorder:
         self.lost_replies_left = 0
         self.rejected_senders: dict[str, str] = {}
         self.xoauth2_check: Callable[[str, str], bool] | None = None
+        self.slow_replies_left = 0
+        self.slow_reply_seconds = 0.0
 
     def connected(self) -> tuple[int, bool]:
         """Count a new connection; whether it is one of those to drop."""
@@ -213,6 +215,11 @@ class _Recorder:
             assert server.transport is not None
             server.transport.close()
             await asyncio.sleep(3600)  # cancelled by connection_lost
+        with self.lock:
+            slow = self.slow_reply_seconds if self.slow_replies_left > 0 else 0.0
+            self.slow_replies_left = max(self.slow_replies_left - 1, 0)
+        if slow:  # kept the message, answers late (a stalled filter, a slow disk)
+            await asyncio.sleep(slow)
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -311,6 +318,12 @@ class FakeSmtpServer:
         """Keep the next `count` messages but close the socket instead of replying 250."""
         with self.recorder.lock:
             self.recorder.lost_replies_left = count
+
+    def slow_replies(self, count: int, seconds: float) -> None:
+        """Keep the next `count` messages and answer the end of DATA only after `seconds`."""
+        with self.recorder.lock:
+            self.recorder.slow_replies_left = count
+            self.recorder.slow_reply_seconds = seconds
 
     def env(self, **overrides: Any) -> Env:
         """Settings pointing at this server: no TLS and no login unless overridden."""
