@@ -44,17 +44,17 @@ def test_the_summary_says_when_at_risk_activities_finish_and_the_pace_they_need(
 ) -> None:
     summary = weekly_emails[(MessageKind.WEEKLY_SUMMARY, "TPM", "officer@example.org")]
     at_risk = summary.split("À risque de retard")[1].split("Démarrages tardifs")[0]
-    assert "[A1.4]" in at_risk
+    assert "A1.4 — " in at_risk
     # Non-breaking spaces before the colon, as French typography wants.
     assert "Fin projetée\u00a0: 31 août 2027" in at_risk
-    assert "Rythme nécessaire (points/semaine)\u00a0: 39," in at_risk  # 45 points in 8 days
+    assert "Rythme nécessaire\u00a0: 39," in at_risk  # 45 points in 8 days
 
 
 def test_an_indicator_without_a_recent_measure_goes_to_its_owner(
     weekly_emails: dict[tuple[str, str, str], str],
 ) -> None:
     digest = weekly_emails[(MessageKind.OWNER_DIGEST, "*", "youssef.amrani@example.org")]
-    assert "Indicateurs à mesurer" in digest and "[R4.1]" in digest
+    assert "Indicateurs à mesurer" in digest and "R4.1 — " in digest
     assert (
         "Mesure manquante"
         in weekly_emails[(MessageKind.WEEKLY_SUMMARY, "TPM", "officer@example.org")]
