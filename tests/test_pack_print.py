@@ -120,7 +120,9 @@ def test_one_status_per_indicator_in_pack_summary_and_status(
 
 
 @NEEDS_CHROMIUM
-def test_pack_prints_on_a4_with_nothing_cut(packs: list[tuple[CommitteePack, str]]) -> None:
+def test_pack_prints_on_a4_with_nothing_cut(
+    packs: list[tuple[CommitteePack, str]], tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
@@ -144,11 +146,13 @@ def test_pack_prints_on_a4_with_nothing_cut(packs: list[tuple[CommitteePack, str
                 pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
                 assert pdf.startswith(b"%PDF")
                 if pack.project_code == "TPM":
-                    DOCS.mkdir(exist_ok=True)
-                    # The widest table, as printed: the README shows it.
+                    # The widest table, as printed (the README shows it: SUIVI_DOCS_IMAGES=docs
+                    # refreshes docs/pack-imprime.png; by default the suite writes nothing there).
+                    shots = Path(os.environ.get("SUIVI_DOCS_IMAGES") or tmp_path)
                     page.locator("#indicators table").screenshot(
-                        path=str(DOCS / "pack-imprime.png")
+                        path=str(shots / "pack-imprime.png")
                     )
+                    assert (shots / "pack-imprime.png").stat().st_size > 0
                 page.close()
                 # On screen, at a laptop's and a phone's width: no table spills past the page.
                 for width in (1280, 800, 500):

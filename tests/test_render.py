@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import struct
@@ -17,6 +18,7 @@ from suivi.compute.changes import diff_snapshots
 from suivi.i18n import STRINGS
 from suivi.model import Email, Problem, ProjectTables
 from suivi.notify.charts import achievement_chart
+from suivi.notify.forced import plan_forced_run
 from suivi.notify.messages import (
     Message,
     MessageKind,
@@ -24,9 +26,11 @@ from suivi.notify.messages import (
     plan_daily,
     plan_run_failure,
     plan_weekly,
+    recipient_notices,
 )
+from suivi.notify.recipients import apply_allowed_domains
 from suivi.notify.render import render_email, render_page, template_environment
-from suivi.settings import Config, Escalation, Person, Project
+from suivi.settings import Config, Escalation, MailSettings, Person, Project
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "suivi" / "notify" / "templates"
 FLAGS = [
@@ -39,6 +43,8 @@ FLAGS = [
 ]
 AS_OF = dt.date(2026, 12, 7)  # a Monday
 SCRIPT = "<script>alert(1)</script> R&D"
+# Sent about the whole portfolio, not one project: their subject names suivi.
+PORTFOLIO_KINDS = (MessageKind.RUN_FAILURE, MessageKind.FORCED_RUN)
 HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
 
 
@@ -188,10 +194,29 @@ def all_messages(config: Config, rows: pd.DataFrame, **view_options: Any) -> lis
     # The deliverable is due on the 14th: its J-7 reminder is today; its overdue alert is on the 15th.
     planned += plan_daily([view], config, dt.date(2026, 12, 15), calendar)
     planned.append(plan_run_failure(config, "daily-watch", "ValueError: bad value", None, AS_OF))
+    planned += recipient_messages(config, view)
+    planned.append(plan_forced_run(config, "weekly-summary", AS_OF, "run-1", "a direct call", 3))
     first: dict[str, Message] = {}
     for message in planned:
         first.setdefault(str(message.kind), message)
     return list(first.values())
+
+
+def recipient_messages(config: Config, view: ProjectView) -> list[Message]:
+    """The officer's notices of where data goes: a team address at a partner's domain, first
+    without `mail.allowed_domains` (the domains it goes to), then with it (the address left out)."""
+    project = view.project.model_copy(
+        update={"team": [*view.project.team, "partenaire@partner.example.net"]}
+    )
+    open_config = config.model_copy(update={"projects": [project]})
+    messages = recipient_notices(
+        [dataclasses.replace(view, project=project)], open_config, AS_OF, first_run=True
+    )
+    allowed = ["example.org"]
+    closed_config = open_config.model_copy(update={"mail": MailSettings(allowed_domains=allowed)})
+    kept, tables = apply_allowed_domains(project, view.tables, {}, allowed)
+    closed = dataclasses.replace(view, project=kept, tables=tables)
+    return messages + recipient_notices([closed], closed_config, AS_OF)
 
 
 def one(
@@ -225,7 +250,7 @@ def test_every_kind_renders_in_every_language(env: jinja2.Environment, language:
         assert "\n" not in email.html and "\r" not in email.html  # one line for yagmail
         assert "<style" not in email.html and "style=" in email.html  # CSS inlined
         assert f'lang="{language}"' in email.html
-        assert "TPM" in email.subject or message.kind == MessageKind.RUN_FAILURE
+        assert "TPM" in email.subject or message.kind in PORTFOLIO_KINDS
         assert not HTML_TAG.search(email.text.replace(SCRIPT, "")), email.text
         assert "<script>" not in email.html
         page = render_page(message, env)

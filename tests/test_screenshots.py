@@ -1,12 +1,14 @@
 """Every e-mail of the demo, drawn by a real Chromium at a phone's and a desktop's width.
 
 Each kind (weekly summary, owner digest, committee reminder, deliverable reminder and overdue
-alert, late alert, problem report, run failure) in French, Arabic and English is rendered from
-the demo workbooks as of Monday 2026-12-07 (weekly and daily; the overdue alert from the daily of
-2026-12-22, the demo's next one), loaded in Debian's Chromium
-through Playwright, measured (no horizontal scrolling at 375 px; the column at most 600 px at
-900 px) and photographed at both widths. Set SUIVI_SCREENSHOTS to a folder to keep the PNGs
-(`docs/screenshots/` holds a few of them); otherwise they go to pytest's temporary folder.
+alert, late alert, problem report, escalation, run failure, the notices of where data goes and of
+a forced run) in French, Arabic and English is rendered from the demo workbooks as of Monday
+2026-12-07 (weekly and daily; the overdue alert from the daily of 2026-12-22, the demo's next
+one; the notices of where data goes from a partner's address added to a team), loaded in
+Debian's Chromium through Playwright, measured (no horizontal scrolling at 375 px; the column
+at most 600 px at 900 px) and photographed at both widths. Set SUIVI_SCREENSHOTS to a folder to
+keep the PNGs (`docs/screenshots/` holds a few of them); otherwise they go to pytest's temporary
+folder.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 import pytest
 
 from suivi.jobs.pipeline import calendar_of, view_project
+from suivi.notify.forced import plan_forced_run
 from suivi.notify.messages import Message, MessageKind, plan_daily, plan_run_failure, plan_weekly
 from suivi.notify.render import render_email, render_page, template_environment
-from suivi.settings import Env, load_config
+from suivi.settings import Config, Env, MailSettings, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 12, 7)  # a Monday: the weekly and the daily both run
@@ -42,6 +45,12 @@ FAILED_RUN = {
     "emails_already_sent": 1,
     "emails_failed": [],
 }
+# A partner's address in a team, outside the demo's one domain; and a run started with force.
+PARTNER = "partenaire@partner.example.net"
+ALLOWED_DOMAINS = ["example.org"]
+FORCED_RUN_ID = "0c6f3e1a-5b2d-4f8e-9a71-2d4c8b6e1f05"
+FORCED_BY = "deployment weekly-summary (through the Prefect API)"
+FORCED_RESENT = 7
 # How wide the page is and how wide its 600 px column is drawn, read in the page itself.
 MEASURE = """() => {
   const column = document.querySelector('.column');
@@ -79,10 +88,29 @@ def demo_messages(demo_config: Path, language: str) -> dict[str, Message]:
     planned.append(
         plan_run_failure(config, "weekly-summary", "ProjectsFailed", None, AS_OF, FAILED_RUN)
     )
+    planned += partner_messages(config)
+    planned.append(
+        plan_forced_run(config, "weekly-summary", AS_OF, FORCED_RUN_ID, FORCED_BY, FORCED_RESENT)
+    )
     kinds: dict[str, Message] = {}
     for message in planned:
         kinds.setdefault(str(message.kind), message)
     return kinds
+
+
+def partner_messages(config: Config) -> list[Message]:
+    """The officer's notices of where data goes, for the demo's first project with a partner in
+    its team: on the first weekly without `mail.allowed_domains` (the domains the data goes to),
+    then with it (the partner's address left out)."""
+    first = config.projects[0]
+    project = first.model_copy(update={"team": [*first.team, PARTNER]})
+    calendar = calendar_of(config)
+    planned: list[Message] = []
+    for mail in (MailSettings(), MailSettings(allowed_domains=ALLOWED_DOMAINS)):
+        partner = config.model_copy(update={"projects": [project], "mail": mail})
+        view = view_project(project, partner, Env(), AS_OF)
+        planned += plan_weekly([view], partner, AS_OF, calendar)
+    return planned
 
 
 @pytest.fixture(scope="module")
