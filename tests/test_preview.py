@@ -58,7 +58,8 @@ def test_preview_daily_shows_exactly_what_the_daily_run_sends(
             view_project(p, config, env, day, store, flow="daily-watch") for p in config.projects
         ]
         before = {item.key for item in store.outbox_items()}
-    previewed = {message.key for message in plan_previews("daily", views, config, day)}
+        # As the run: its last daily run (§6.1) and its outbox (what was already sent).
+        previewed = {message.key for message in plan_previews("daily", views, config, day, store)}
     pages = write_previews("daily", config, env, day, suivi_env / "preview")
 
     daily_watch(config_path=str(demo_config), as_of=day)

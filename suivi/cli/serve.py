@@ -21,10 +21,12 @@ def command_serve(args: argparse.Namespace) -> int:
 
 def command_preview(args: argparse.Namespace) -> int:
     """Write the e-mails of an occasion as HTML pages; nothing is sent or recorded."""
+    from flows.schedule import daily_run_days
     from suivi.jobs.preview import write_previews
 
     config = load_config(config_path_of(args))
-    paths = write_previews(args.occasion, config, Env(), args.as_of or config.today(), args.out)
+    day = args.as_of or config.today()
+    paths = write_previews(args.occasion, config, Env(), day, args.out, daily_run_days())
     print(f"{len(paths)} e-mail(s) written to {args.out}/")
     for path in paths:
         print(f"  {path}")
