@@ -25,13 +25,18 @@ def team_workbook(path: Path) -> Path:
 
 
 def written_link(source: Workbook) -> str | None:
-    """The hyperlink of the first problem's row in the written `Contrôles` tab."""
+    """The hyperlink of the first problem's row in the written `Contrôles` tab.
+
+    A link into another file is an external target; a link inside the workbook is written as
+    Excel does, in the `location` attribute (no `#`), and given back here as `#location`.
+    """
     source.write_tabs({"Contrôles": checks_rows([PROBLEM], dt.date(2026, 12, 7), source.cell_url)})
     book = openpyxl.load_workbook(source.output)
     link_cell = next(cell for cell in book["Contrôles"][2] if cell.hyperlink is not None)
-    return (
-        link_cell.hyperlink.target if link_cell.hyperlink.target else link_cell.hyperlink.location
-    )
+    if link_cell.hyperlink.target:
+        return str(link_cell.hyperlink.target)
+    location = link_cell.hyperlink.location
+    return f"#{location}" if location else None
 
 
 def test_written_into_the_team_workbook_the_link_stays_inside_it(tmp_path: Path) -> None:

@@ -145,4 +145,5 @@ def test_from_an_empty_folder_to_the_first_monday_emails(
     assert "Atelier de lancement" in digest.message.get_body(("html",)).get_content()
     tracking = sheets_api.values(key, "Suivi automatique")
     assert tracking[0][0] == "ID"
-    assert {row[0] for row in tracking[1:]} >= {"A1", "A2"}
+    # Rows below the table may hold only the summary block to its right (first cell empty).
+    assert {row[0] for row in tracking[1:] if row} >= {"A1", "A2"}

@@ -104,7 +104,7 @@ def test_sheet_create_makes_the_layout_in_one_batch_update_and_shares_it(
     assert kinds == ["create", "batchUpdate", "drive.share", "drive.share", "drive.share"]
     spreadsheet = google_env.spreadsheet(key)
     assert [tab.title for tab in spreadsheet.tabs] == [
-        "Activités", "Indicateurs", "Mesures", "Comités", "Échéances",
+        "Activités", "Indicateurs", "Mesures", "Comités", "Échéances", "Cibles", "Engagements",
         "Suivi automatique", "Contrôles",
     ]  # fmt: skip
     assert spreadsheet.shared_with == {address: "writer" for address in [OFFICER, *TEAM]}

@@ -120,7 +120,8 @@ class Workbook:
 
 
 def bounded_rows(rows: Iterable[tuple[Any, ...]], title: str, book: str) -> RawTab:
-    """Rows as lists, without trailing empty cells or rows; content past the bounds raises."""
+    """Rows as lists up to the last non-empty row and column, padded to a rectangle with None
+    (the shape Google's reader gives); content past the bounds raises."""
     kept: RawTab = []
     blank_run = 0  # empty rows seen since the last kept one: added only if content follows
     for number, row in enumerate(rows, start=1):
@@ -137,7 +138,8 @@ def bounded_rows(rows: Iterable[tuple[Any, ...]], title: str, book: str) -> RawT
         kept.extend([] for _ in range(blank_run))
         blank_run = 0
         kept.append(list(row[:width]))
-    return kept
+    width = max((len(row) for row in kept), default=0)
+    return [row + [None] * (width - len(row)) for row in kept]
 
 
 def _used_width(row: tuple[Any, ...]) -> int:

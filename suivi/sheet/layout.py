@@ -78,7 +78,8 @@ def rule_of(tab: Tab, column: Column) -> ColumnPlan:
 
 
 def spreadsheet_plan() -> list[TabPlan]:
-    """The five team tabs with their French headers, then the two tabs suivi owns."""
+    """The team tabs with their French headers (the five of the contract, then the optional
+    `Cibles` and `Engagements`, empty until used), then the two tabs suivi owns."""
     team = [
         TabPlan(TAB_HEADERS[tab][0], tuple(rule_of(tab, column) for column in COLUMNS[tab]))
         for tab in Tab
