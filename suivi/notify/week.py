@@ -14,7 +14,7 @@ import pandas as pd
 
 from suivi.compute.changes import done_mask, flag_mask
 from suivi.i18n import format_day
-from suivi.i18n.catalogs import N_, gettext, ngettext
+from suivi.i18n.catalogs import N_, NN_, Plural, gettext, ngettext
 from suivi.schema import Flag
 
 WEEK_DAYS = 7  # "this week": today and the seven days after (a Monday sees next Monday)
@@ -110,61 +110,50 @@ def _deliverables_line(due: dict[str, Any], until: str, language: str, isolate: 
     return gettext("Deliverables due: {deliverables}.", language, deliverables=shown)
 
 
+# Each part of a line: the week's group and how its count reads.
+LATE_PARTS = (
+    ("late_activities", NN_("{count} activity ({names})", "{count} activities ({names})")),
+    ("late_deliverables", NN_("{count} deliverable ({names})", "{count} deliverables ({names})")),
+)
+DECISION_PARTS = (
+    ("at_risk", NN_("{count} activity at risk ({names})", "{count} activities at risk ({names})")),
+    (
+        "overdue_deliverables",
+        NN_("{count} overdue deliverable ({names})", "{count} overdue deliverables ({names})"),
+    ),
+)
+
+
+def _counted_parts(
+    week: dict[str, Any], parts: tuple[tuple[str, Plural], ...], language: str, isolate: Isolate
+) -> list[str]:
+    """`3 activities (A1, A2, A3)` for each group of the week that has any."""
+    return [
+        ngettext(
+            words.singular,
+            words.plural,
+            week[group]["count"],
+            language,
+            names=_list(week[group], language, isolate),
+        )
+        for group, words in parts
+        if week[group]["count"]
+    ]
+
+
 def _late_line(week: dict[str, Any], language: str, isolate: Isolate) -> str:
-    activities, deliverables = week["late_activities"], week["late_deliverables"]
-    if not activities["count"] and not deliverables["count"]:
+    parts = _counted_parts(week, LATE_PARTS, language, isolate)
+    if not parts:
         return gettext("Nothing became late.", language)
-    parts = []
-    if activities["count"]:
-        parts.append(
-            ngettext(
-                "{count} activity ({names})",
-                "{count} activities ({names})",
-                activities["count"],
-                language,
-                names=_list(activities, language, isolate),
-            )
-        )
-    if deliverables["count"]:
-        parts.append(
-            ngettext(
-                "{count} deliverable ({names})",
-                "{count} deliverables ({names})",
-                deliverables["count"],
-                language,
-                names=_list(deliverables, language, isolate),
-            )
-        )
     # With no earlier run, nothing "became" late: the line lists what is late.
     message = N_("Late: {items}.") if week["first_run"] else N_("Became late: {items}.")
     return gettext(message, language, items="; ".join(parts))
 
 
 def _decision_line(week: dict[str, Any], language: str, isolate: Isolate) -> str:
-    at_risk, overdue = week["at_risk"], week["overdue_deliverables"]
-    if not at_risk["count"] and not overdue["count"]:
+    parts = _counted_parts(week, DECISION_PARTS, language, isolate)
+    if not parts:
         return gettext("To decide: nothing.", language)
-    parts = []
-    if at_risk["count"]:
-        parts.append(
-            ngettext(
-                "{count} activity at risk ({names})",
-                "{count} activities at risk ({names})",
-                at_risk["count"],
-                language,
-                names=_list(at_risk, language, isolate),
-            )
-        )
-    if overdue["count"]:
-        parts.append(
-            ngettext(
-                "{count} overdue deliverable ({names})",
-                "{count} overdue deliverables ({names})",
-                overdue["count"],
-                language,
-                names=_list(overdue, language, isolate),
-            )
-        )
     return gettext("To decide: {items}.", language, items="; ".join(parts))
 
 
