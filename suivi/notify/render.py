@@ -21,8 +21,6 @@ from suivi.i18n import (
     is_rtl,
     label,
     language_or_default,
-    message_text,
-    translate,
 )
 from suivi.i18n.catalogs import N_, gettext, install_in_templates
 from suivi.model import CONTROL_CHARACTERS, Email
@@ -136,10 +134,8 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         bidi=_bidi,
     )
     environment.globals.update(
-        t=_t,
         where=_where,
         hint=_hint,
-        labelled=_labelled,
         title_of=_title_of,
         problem_message=_problem_message,
         this_week_lines=_this_week_lines,
@@ -311,20 +307,6 @@ def _language(context: Any) -> str:
 
 
 @jinja2.pass_context
-def _t(context: Any, key: str, **values: object) -> str:
-    """A fixed string in the template's language; in HTML, values are escaped unless markup."""
-    language = _language(context)
-    if not context.eval_ctx.autoescape:
-        return translate(key, language, **values)
-    # Markup.format escapes each plain value and keeps <bdi> wrappers made by the filters.
-    return (
-        Markup(escape(message_text(key, language, **values))).format(**values)
-        if values
-        else translate(key, language)
-    )
-
-
-@jinja2.pass_context
 def _date_filter(context: Any, value: object) -> str:
     """`lundi 7 décembre 2026`."""
     return format_day(value, _language(context), "full")
@@ -352,14 +334,6 @@ def _number_filter(context: Any, value: object) -> str:
 def _label_filter(context: Any, value: object) -> str:
     """A flag or status code in words."""
     return label(value, _language(context))
-
-
-@jinja2.pass_context
-def _labelled(context: Any, key: str, value: object) -> str:
-    """`Échéance : 7 déc. 2026` (with French spacing before the colon)."""
-    language = _language(context)
-    separator = "\u00a0: " if language == "fr" else ": "
-    return f"{translate(key, language)}{separator}{_dash(value)}"
 
 
 @jinja2.pass_context
