@@ -97,13 +97,27 @@ snapshots = sa.Table(
     sa.Index(None, "project", "run_id"),
 )
 
-activity_snapshots = sa.Table(
+
+def _run_rows(name: str, *columns: sa.Column[Any], dated: bool = True) -> sa.Table:
+    """A table of rows a run saved per project; `dated` ones carry as_of, for history reads.
+
+    A surrogate key: activity IDs and deliverable names may repeat in bad input.
+    """
+    dates = [sa.Column("as_of", sa.Date, nullable=False), sa.Index(None, "project", "as_of")]
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("project", sa.Text, nullable=False),
+        *columns,
+        *(dates if dated else []),
+        sa.Index(None, "run_id", "project"),
+    )
+
+
+activity_snapshots = _run_rows(
     "activity_snapshots",
-    metadata,
-    # A surrogate key: activity IDs and deliverable names may repeat in bad input.
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("project", sa.Text, nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("item_id", sa.Text),
     sa.Column("name", sa.Text),
@@ -115,32 +129,18 @@ activity_snapshots = sa.Table(
     sa.Column("projected_finish", sa.Date),
     sa.Column("state", sa.Text),
     sa.Column("flags", sa.Text, nullable=False, server_default=""),  # comma-joined Flag codes
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Index(None, "project", "as_of"),
-    sa.Index(None, "run_id", "project"),
 )
 
-indicator_values = sa.Table(
+indicator_values = _run_rows(
     "indicator_values",
-    metadata,
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("project", sa.Text, nullable=False),
     sa.Column("code", sa.Text),
     sa.Column("current", sa.Float),
     sa.Column("achievement", sa.Float),
     sa.Column("status", sa.Text),
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Index(None, "project", "as_of"),
-    sa.Index(None, "run_id", "project"),
 )
 
-data_problems = sa.Table(
+data_problems = _run_rows(
     "problems",
-    metadata,
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("project", sa.Text, nullable=False),
     sa.Column("tab", sa.Text, nullable=False),
     sa.Column("cell", sa.Text, nullable=False),
     sa.Column("value", sa.Text, nullable=False),
@@ -149,7 +149,7 @@ data_problems = sa.Table(
     sa.Column("params", sa.Text, nullable=False, server_default="{}"),  # the message's, as JSON
     sa.Column("header", sa.Text, nullable=False, server_default=""),  # the column as written
     sa.Column("row_id", sa.Text, nullable=False, server_default=""),
-    sa.Index(None, "run_id", "project"),
+    dated=False,
 )
 
 outbox = sa.Table(
