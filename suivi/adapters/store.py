@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -30,6 +29,8 @@ from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
+from suivi.adapters.closing import ClosedOnExit
+from suivi.adapters.outgoing import OutgoingMail
 from suivi.errors import StoreError
 from suivi.model import Problem
 from suivi.schema import FLAG_ORDER
@@ -99,16 +100,15 @@ snapshots = sa.Table(
 
 
 def _run_rows(name: str, *columns: sa.Column[Any], dated: bool = True) -> sa.Table:
-    """A table of rows a run saved per project; `dated` ones carry as_of, for history reads.
-
-    A surrogate key: activity IDs and deliverable names may repeat in bad input.
-    """
+    """A table of rows a run saved per project; `dated` ones carry as_of, for history reads."""
+    run = sa.ForeignKey("runs.id", ondelete="CASCADE")
     dates = [sa.Column("as_of", sa.Date, nullable=False), sa.Index(None, "project", "as_of")]
     return sa.Table(
         name,
         metadata,
+        # A surrogate key: activity IDs and deliverable names may repeat in bad input.
         sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("run_id", sa.Integer, run, nullable=False),
         sa.Column("project", sa.Text, nullable=False),
         *columns,
         *(dates if dated else []),
@@ -180,16 +180,9 @@ PLANNED_STATES = ("completed", "partial")
 
 
 @dataclass(frozen=True)
-class OutboxItem:
-    """One e-mail to send exactly once, identified by its key."""
+class OutboxItem(OutgoingMail):
+    """One e-mail to send exactly once, identified by its key, and where its sending stands."""
 
-    key: str
-    kind: str
-    project: str
-    recipients: tuple[str, ...]
-    subject: str
-    message_id: str
-    payload: str
     state: str = "pending"
     attempts: int = 0
     last_error: str | None = None
@@ -327,7 +320,7 @@ def open_store(url: str | None) -> Store:
     return Store(engine)
 
 
-class Store:
+class Store(ClosedOnExit):
     """Runs, snapshots and the outbox over one SQLAlchemy engine; use `open_store` to get one."""
 
     def __init__(self, engine: Engine) -> None:
@@ -340,17 +333,6 @@ class Store:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---- runs ---------------------------------------------------------------------------
 
