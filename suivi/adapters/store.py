@@ -612,19 +612,8 @@ class Store(ClosedOnExit):
     def mark_failed(self, key: str, owner: str, error: str, permanent: bool) -> bool:
         """Record a failed send: transient → pending again, permanent → failed. False if the lease was lost."""
         with _writing(self.engine) as connection:
-            changed = connection.execute(
-                sa.update(outbox)
-                .where(
-                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
-                )
-                .values(
-                    state="failed" if permanent else "pending",
-                    attempts=outbox.c.attempts + 1,
-                    last_error=error,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            ).rowcount
+            state = "failed" if permanent else "pending"
+            changed = _end_attempt(connection, key, owner, state, error)
             if not changed and not _exists(connection, key):
                 raise KeyError(f"no outbox item {key!r}")
             return bool(changed)
@@ -632,20 +621,7 @@ class Store(ClosedOnExit):
     def mark_unknown(self, key: str, owner: str, error: str) -> bool:
         """Record a message that left with no reply: `unknown`, never claimed again (`--force` resends)."""
         with _writing(self.engine) as connection:
-            changed = connection.execute(
-                sa.update(outbox)
-                .where(
-                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
-                )
-                .values(
-                    state="unknown",
-                    attempts=outbox.c.attempts + 1,
-                    last_error=error,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            ).rowcount
-            return bool(changed)
+            return bool(_end_attempt(connection, key, owner, "unknown", error))
 
     def requeue(self, keys: Sequence[str]) -> int:
         """Put items back to pending, even sent or failed ones (`--force`); returns how many."""
@@ -749,6 +725,23 @@ def _insert_for(connection: Connection) -> Any:
     if connection.dialect.name == "sqlite":
         return sqlite.insert
     raise StoreError(f"the outbox needs SQLite or PostgreSQL, not {connection.dialect.name}")
+
+
+def _end_attempt(connection: Connection, key: str, owner: str, state: str, error: str) -> int:
+    """Release an item this owner holds into `state`, counting the attempt; rows changed."""
+    return int(
+        connection.execute(
+            sa.update(outbox)
+            .where(outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending")
+            .values(
+                state=state,
+                attempts=outbox.c.attempts + 1,
+                last_error=error,
+                lease_owner=None,
+                lease_until=None,
+            )
+        ).rowcount
+    )
 
 
 def _exists(connection: Connection, key: str) -> bool:
