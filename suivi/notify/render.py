@@ -128,8 +128,8 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         _ltr, _https_link, _nl2br, _dash, _shorten, _bidi,
     )  # fmt: skip
     functions = (
-        _t, _where, _hint, _labelled, _title_of, _problem_message, _this_week_lines,
-        _failure_reason, error_kind,
+        _where, _hint, _title_of, _problem_message, _this_week_lines, _failure_reason, error_kind,
+        _t, _labelled,
     )  # fmt: skip
     environment.filters.update(_by_template_name(filters))
     environment.globals.update(_by_template_name(functions))
