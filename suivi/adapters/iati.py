@@ -12,7 +12,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 from xml.parsers import expat
@@ -71,6 +71,13 @@ DATE_TYPES = {
     "start-actual": "actual_start",
     "end-planned": "planned_end",
     "end-actual": "actual_end",
+}
+# Each date type's cell in Activités: an actual start stands where the planned one is missing.
+DATE_CELLS = {
+    "planned_start": "planned_start",
+    "actual_start": "planned_start",
+    "planned_end": "planned_end",
+    "actual_end": "actual_end",
 }
 DATE_TYPE_NAMES = {
     "planned_start": "début prévu",
@@ -151,6 +158,26 @@ class _Import:
         if len(text) > MAX_QUOTED_CHARS:
             text = text[: MAX_QUOTED_CHARS - 1] + "…"
         self.problems.append(Problem(self.project, sheet.title, cell, text, message, blocking))
+
+
+@dataclass(frozen=True)
+class _RowProblems:
+    """Reports problems about one row: `where` names it, a column (or None) gives the cell."""
+
+    state: _Import
+    sheet: _Sheet
+    row: int
+    where: str
+
+    def __call__(
+        self, column: str | None, value: object, message: str, blocking: bool = False
+    ) -> None:
+        cell = self.sheet.cell(column, self.row) if column else ""
+        self.state.report(self.sheet, cell, value, f"{self.where} : {message}", blocking)
+
+    def about(self, detail: str) -> _RowProblems:
+        """The same row, its problems naming a detail of it (`indicateur X, cible …`)."""
+        return replace(self, where=f"{self.where}, {detail}")
 
 
 def import_iati(xml_path: Path, project: str = "IATI") -> tuple[RawTabs, list[Problem]]:
@@ -304,14 +331,12 @@ def _import_activity(
     row = sheet.next_row()
     language = activity.get(XML_LANG, default_language)
     identifier = (activity.findtext("iati-identifier") or "").strip()
-    where = f"activité {identifier or f'n° {position}'}"
+    problem = _RowProblems(state, sheet, row, f"activité {identifier or f'n° {position}'}")
     if not identifier:
-        state.report(
-            sheet, sheet.cell("id", row), "", f"{where} : iati-identifier absent ; ID vide", True
-        )
+        problem("id", "", "iati-identifier absent ; ID vide", blocking=True)
     title = _text(activity.find("title"), language)
     if title is None:
-        state.report(sheet, sheet.cell("activity", row), "", f"{where} : titre absent")
+        problem("activity", "", "titre absent")
 
     organisations = _organisations(activity, language)
     reporting = _text(activity.find("reporting-org"), language) or _attribute(
@@ -319,60 +344,33 @@ def _import_activity(
     )
     owner = _first(organisations.get("accountable", [])) or reporting
     if owner is None:
-        state.report(
-            sheet,
-            sheet.cell("owner", row),
-            "",
-            f"{where} : ni organisation responsable ni publiant",
-        )
+        problem("owner", "", "ni organisation responsable ni publiant")
 
-    dates = _activity_dates(state, activity, row, where)
+    dates = _activity_dates(problem, activity)
     planned_start = dates.get("planned_start") or dates.get("actual_start")
     if planned_start is None:
-        state.report(
-            sheet,
-            sheet.cell("planned_start", row),
-            "",
-            f"{where} : ni début prévu ni début réel (activity-date 1 ou 2)",
-        )
+        problem("planned_start", "", "ni début prévu ni début réel (activity-date 1 ou 2)")
     planned_end = dates.get("planned_end")
     if planned_end is None:
-        state.report(
-            sheet,
-            sheet.cell("planned_end", row),
-            "",
-            f"{where} : fin prévue absente (activity-date 3) ; Fin prévue laissée vide",
-        )
+        problem("planned_end", "", "fin prévue absente (activity-date 3) ; Fin prévue laissée vide")
 
     status_code, status_text = _status(activity)
     status = STATUS_LABELS.get(status_code or "")
     if status is None:
-        state.report(
-            sheet,
-            sheet.cell("status", row),
-            status_text or "",
-            f"{where} : statut IATI (activity-status) inconnu ou absent ; Statut laissé vide",
-        )
+        unknown = "statut IATI (activity-status) inconnu ou absent ; Statut laissé vide"
+        problem("status", status_text or "", unknown)
     progress: float | None = None
     if status_code in FINISHED_STATUSES:
         progress = 1.0
     elif status_code in NOT_STARTED_STATUSES:
         progress = 0.0
     else:
-        state.report(
-            sheet,
-            sheet.cell("progress", row),
-            status or "",
-            f"{where} : avancement non publié en IATI ; Avancement laissé vide",
-        )
+        problem("progress", status or "", "avancement non publié en IATI ; Avancement laissé vide")
     actual_end = dates.get("actual_end")
     if actual_end is not None and status_code not in FINISHED_STATUSES:
-        state.report(
-            sheet,
-            sheet.cell("actual_end", row),
-            actual_end.isoformat(),
-            f"{where} : fin réelle publiée alors que l'activité n'est pas terminée (statut « {status or status_text or '?'} »)",
-        )
+        shown = status or status_text or "?"
+        early = f"fin réelle publiée alors que l'activité n'est pas terminée (statut « {shown} »)"
+        problem("actual_end", actual_end.isoformat(), early)
 
     updated = _day(activity.get("last-updated-datetime"))
     sheet.append(
@@ -406,57 +404,29 @@ def _import_activity(
             )
 
 
-def _activity_dates(
-    state: _Import, activity: ET.Element, row: int, where: str
-) -> dict[str, dt.date]:
+def _activity_dates(problem: _RowProblems, activity: ET.Element) -> dict[str, dt.date]:
     """Planned and actual start and end dates; unreadable or repeated ones reported."""
-    sheet = state.activities
-    cells = {
-        "planned_start": "planned_start",
-        "actual_start": "planned_start",
-        "planned_end": "planned_end",
-        "actual_end": "actual_end",
-    }
     found: dict[str, dt.date] = {}
     for element in activity.findall("activity-date"):
         kind = DATE_TYPES.get((element.get("type") or "").strip().lower())
-        raw = element.get("iso-date")
         if kind is None:
-            state.report(
-                sheet,
-                "",
-                element.get("type") or "",
-                f"{where} : type de date inconnu (activity-date) ; date ignorée",
-            )
+            unknown = "type de date inconnu (activity-date) ; date ignorée"
+            problem(None, element.get("type") or "", unknown)
             continue
-        cell = sheet.cell(cells[kind], row)
+        raw = element.get("iso-date")
         day = _day(raw)
         if day is None:
-            shown = raw if raw is not None else (element.text or "").strip()
-            state.report(
-                sheet,
-                cell,
-                shown,
-                f"{where} : {DATE_TYPE_NAMES[kind]} illisible (attendu : AAAA-MM-JJ) ; laissée vide",
-            )
+            shown: str | None = raw if raw is not None else (element.text or "").strip()
+            why = "illisible (attendu : AAAA-MM-JJ) ; laissée vide"
+        elif not _plausible(day):
+            shown, why = raw, f"factice ou hors plage (année {day.year}) ; laissée vide"
+        elif found.get(kind, day) != day:
+            first = found[kind].isoformat()
+            shown, why = raw, f"publiée deux fois ; la première ({first}) est retenue"
+        else:
+            found.setdefault(kind, day)
             continue
-        if not _plausible(day):
-            state.report(
-                sheet,
-                cell,
-                raw,
-                f"{where} : {DATE_TYPE_NAMES[kind]} factice ou hors plage (année {day.year}) ; laissée vide",
-            )
-            continue
-        if kind in found and found[kind] != day:
-            state.report(
-                sheet,
-                cell,
-                raw,
-                f"{where} : {DATE_TYPE_NAMES[kind]} publiée deux fois ; la première ({found[kind].isoformat()}) est retenue",
-            )
-            continue
-        found.setdefault(kind, day)
+        problem(DATE_CELLS[kind], shown, f"{DATE_TYPE_NAMES[kind]} {why}")
     return found
 
 
@@ -502,25 +472,16 @@ def _import_indicator(
 ) -> None:
     """One result indicator: its row in Indicateurs and one Mesures row per readable actual."""
     sheet = state.indicators
-    row = sheet.next_row()
     where = f"indicateur {code}"
+    problem = _RowProblems(state, sheet, sheet.next_row(), where)
     name = _text(indicator.find("title"), language) or _text(
         indicator.find("description"), language
     )
     if name is None:
-        state.report(
-            sheet,
-            sheet.cell("name", row),
-            "",
-            f"{where} : ni titre ni description ; Libellé laissé vide",
-        )
+        problem("name", "", "ni titre ni description ; Libellé laissé vide")
 
     baseline = _summed_values(
-        state,
-        sheet,
-        sheet.cell("baseline", row),
-        indicator.findall("baseline"),
-        f"{where}, valeur de référence",
+        problem, "baseline", indicator.findall("baseline"), "valeur de référence"
     )
 
     periods = []
@@ -540,21 +501,12 @@ def _import_indicator(
     targeted = [item for item in periods if item[1].findall("target")]
     for number, period, _, end in targeted:
         value = _summed_values(
-            state,
-            sheet,
-            sheet.cell("target", row),
-            period.findall("target"),
-            f"{where}, cible de la période {number}",
+            problem, "target", period.findall("target"), f"cible de la période {number}"
         )
         if end is not None and (target_date is None or end >= target_date) and value is not None:
             target, target_date = value, end
     if target is None:
-        state.report(
-            sheet,
-            sheet.cell("target", row),
-            "",
-            f"{where} : aucune cible numérique datée ; Cible laissée vide",
-        )
+        problem("target", "", "aucune cible numérique datée ; Cible laissée vide")
 
     sheet.append(
         {
@@ -605,7 +557,7 @@ def _import_actual(
 
 
 def _summed_values(
-    state: _Import, sheet: _Sheet, cell: str, elements: list[ET.Element], where: str
+    problem: _RowProblems, column: str, elements: list[ET.Element], what: str
 ) -> float | None:
     """The value of one element, or the sum of several (breakdowns add up); None if any is unreadable."""
     values = []
@@ -616,7 +568,7 @@ def _summed_values(
             reason = "vide" if raw is None or not raw.strip() else "illisible (nombre attendu)"
             year = element.get("year")
             placeholder = f" (année {year})" if year and not _plausible_year(year) else ""
-            state.report(sheet, cell, raw, f"{where}{placeholder} : {reason} ; laissée vide")
+            problem.about(f"{what}{placeholder}")(column, raw, f"{reason} ; laissée vide")
             return None
         values.append(value)
     return sum(values) if values else None

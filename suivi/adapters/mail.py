@@ -34,25 +34,27 @@ import smtplib
 import ssl
 import tempfile
 import unicodedata
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email.charset import QP, Charset
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import formataddr, parseaddr
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any
 
 import yagmail
 from email_validator import EmailNotValidError, validate_email
 
+from suivi.adapters.closing import ClosedOnExit
 from suivi.adapters.mail_oauth import (
     fetch_access_token,
     oauth_login_of,
     oauth_settings_problem,
     xoauth2_login,
 )
+from suivi.adapters.outgoing import OutgoingMail
 from suivi.i18n import is_rtl
 from suivi.model import CONTROL_CHARACTERS, Email
 from suivi.settings import Env
@@ -91,20 +93,13 @@ class MailError(Exception):
 
 
 @dataclass(frozen=True)
-class Composed:
-    """A message ready to send: same field names as the store's `OutboxItem`.
+class Composed(OutgoingMail):
+    """A message ready to send: the same fields as the store's `OutboxItem`, and the rejected.
 
     `recipients` are the validated envelope addresses (To then Cc, no duplicates);
     `rejected` the addresses dropped because they are not valid, as "address: reason".
     """
 
-    key: str
-    kind: str
-    project: str
-    recipients: tuple[str, ...]
-    subject: str
-    message_id: str
-    payload: str  # the whole RFC 5322 message, ASCII only
     rejected: tuple[str, ...] = ()
 
 
@@ -123,9 +118,10 @@ class SendResult:
     unknown: bool = False  # the message left, no reply came: it may have arrived; never resent
 
 
-class Mailer(Protocol):
-    """What the flows need from a transport: `Smtp` and `OutboxFolder` both fit."""
+class Mailer(ClosedOnExit, ABC):
+    """What the flows need from a transport: `Smtp` and `OutboxFolder` are the two kinds."""
 
+    @abstractmethod
     def connect(self) -> None:
         """Open the connection or folder now, to fail before claiming work."""
 
@@ -136,10 +132,16 @@ class Mailer(Protocol):
         on_result: Callable[[SendResult], object] | None = None,
     ) -> list[SendResult]:
         """One result per item, in order; `on_result` hears each one as soon as it is known."""
-        ...
+        results: list[SendResult] = []
+        for result in self._results(items, sender):
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+        return results
 
-    def close(self) -> None:
-        """Release the connection."""
+    @abstractmethod
+    def _results(self, items: Sequence[Composed], sender: str) -> Iterator[SendResult]:
+        """Each item's result, yielded the moment it is known (before the next is tried)."""
 
 
 # --------------------------------------------------------------------------- compose
@@ -395,25 +397,7 @@ def _check_headers(payload: str, key: str, recipients: Sequence[str]) -> None:
 # --------------------------------------------------------------------------- SMTP
 
 
-class _ClosedOnExit:
-    """`with mailer:` closes the mailer at the end of the block."""
-
-    def close(self) -> None:
-        """Release what the mailer holds."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class Smtp(_ClosedOnExit):
+class Smtp(Mailer):
     """Sends batches over one SMTP connection (yagmail's client, logged in once).
 
     Not thread-safe: one instance per worker. The password is read from the environment
@@ -487,26 +471,21 @@ class Smtp(_ClosedOnExit):
         self._connected = False
         self._client.is_closed = True  # yagmail's __del__ would QUIT again otherwise
 
-    def send_all(
-        self,
-        items: Sequence[Composed],
-        sender: str,
-        on_result: Callable[[SendResult], object] | None = None,
-    ) -> list[SendResult]:
-        """Send each message once over the open connection; one result per item, in order.
+    def _results(self, items: Sequence[Composed], sender: str) -> Iterator[SendResult]:
+        """Send each message once over the open connection, yielding as the server answers.
 
         `sender` is the envelope sender ("Name <address>" or an address). A lost
         connection is reopened, at most `max_reconnects` times per call; what could not
         be sent then is reported transient. Nothing is reported sent that the server did
-        not accept. `on_result` is called with each result as soon as the server answered,
-        so the caller can record a send before the next one starts.
+        not accept. Each result is yielded as soon as the server answered, so the caller
+        can record a send before the next one starts.
         """
         envelope_sender = parseaddr(clean_header(sender))[1] or clean_header(sender)
         if not items:
-            return []
+            return
         self._reconnects_left = self.max_reconnects
         failure = self._ensure_connected()
-        results: list[SendResult] = []
+        sent = 0
         for item in items:
             if failure is not None:  # the connection is unusable: the rest waits
                 result = SendResult(item.key, False, failure[0], failure[1])
@@ -516,16 +495,13 @@ class Smtp(_ClosedOnExit):
                     log.warning(
                         "%s %s: %s", "sent" if result.ok else "not sent", item.key, result.error
                     )
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-        sent = sum(result.ok for result in results)
+            sent += result.ok
+            yield result
         log.info("SMTP %s: %d of %d e-mails sent", self.host, sent, len(items))
         if failure is not None:
             log.warning(
                 "SMTP %s: %d e-mails not sent: %s", self.host, len(items) - sent, failure[0]
             )
-        return results
 
     def _deliver(self, item: Composed, envelope_sender: str) -> tuple[SendResult, _Failure | None]:
         """Send one item, reopening a lost connection; a failure returned stops the batch."""
@@ -772,7 +748,7 @@ def _exception_text(error: BaseException) -> str:
 # --------------------------------------------------------------------------- folder
 
 
-class OutboxFolder(_ClosedOnExit):
+class OutboxFolder(Mailer):
     """Writes each message as .eml plus a standalone .html page instead of sending it."""
 
     def __init__(self, directory: Path) -> None:
@@ -791,36 +767,23 @@ class OutboxFolder(_ClosedOnExit):
     def close(self) -> None:
         """Nothing to release."""
 
-    def send_all(
-        self,
-        items: Sequence[Composed],
-        sender: str,
-        on_result: Callable[[SendResult], object] | None = None,
-    ) -> list[SendResult]:
-        """Write every message; a write that fails is a transient failure for that item.
+    def _results(self, items: Sequence[Composed], sender: str) -> Iterator[SendResult]:
+        """Write every message, yielding as its files are written; a failed write is transient.
 
-        `sender` is not used: it keeps the interface of `Smtp.send_all`; `on_result`
-        hears each result as soon as its files are written.
+        `sender` is not used: it keeps the interface of `Smtp`.
         """
-        results: list[SendResult] = []
         if not items:
-            return results
+            return
         try:
             self.connect()
         except OSError as error:
             text = f"cannot create {self.directory}: {_exception_text(error)}"
-            results = [SendResult(item.key, False, text, False) for item in items]
-            if on_result is not None:
-                for result in results:
-                    on_result(result)
-            return results
+            for item in items:
+                yield SendResult(item.key, False, text, False)
+            return
         stamp = dt.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
         for item in items:
-            result = self._write(item, stamp)
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-        return results
+            yield self._write(item, stamp)
 
     def _write(self, item: Composed, stamp: str) -> SendResult:
         """Write one message as .eml and .html; a failed write is transient."""

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -30,6 +29,8 @@ from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
+from suivi.adapters.closing import ClosedOnExit
+from suivi.adapters.outgoing import OutgoingMail
 from suivi.errors import StoreError
 from suivi.model import Problem
 from suivi.schema import FLAG_ORDER
@@ -97,13 +98,26 @@ snapshots = sa.Table(
     sa.Index(None, "project", "run_id"),
 )
 
-activity_snapshots = sa.Table(
+
+def _run_rows(name: str, *columns: sa.Column[Any], dated: bool = True) -> sa.Table:
+    """A table of rows a run saved per project; `dated` ones carry as_of, for history reads."""
+    run = sa.ForeignKey("runs.id", ondelete="CASCADE")
+    dates = [sa.Column("as_of", sa.Date, nullable=False), sa.Index(None, "project", "as_of")]
+    return sa.Table(
+        name,
+        metadata,
+        # A surrogate key: activity IDs and deliverable names may repeat in bad input.
+        sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.Integer, run, nullable=False),
+        sa.Column("project", sa.Text, nullable=False),
+        *columns,
+        *(dates if dated else []),
+        sa.Index(None, "run_id", "project"),
+    )
+
+
+activity_snapshots = _run_rows(
     "activity_snapshots",
-    metadata,
-    # A surrogate key: activity IDs and deliverable names may repeat in bad input.
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("project", sa.Text, nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("item_id", sa.Text),
     sa.Column("name", sa.Text),
@@ -115,32 +129,18 @@ activity_snapshots = sa.Table(
     sa.Column("projected_finish", sa.Date),
     sa.Column("state", sa.Text),
     sa.Column("flags", sa.Text, nullable=False, server_default=""),  # comma-joined Flag codes
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Index(None, "project", "as_of"),
-    sa.Index(None, "run_id", "project"),
 )
 
-indicator_values = sa.Table(
+indicator_values = _run_rows(
     "indicator_values",
-    metadata,
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("project", sa.Text, nullable=False),
     sa.Column("code", sa.Text),
     sa.Column("current", sa.Float),
     sa.Column("achievement", sa.Float),
     sa.Column("status", sa.Text),
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Index(None, "project", "as_of"),
-    sa.Index(None, "run_id", "project"),
 )
 
-data_problems = sa.Table(
+data_problems = _run_rows(
     "problems",
-    metadata,
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("project", sa.Text, nullable=False),
     sa.Column("tab", sa.Text, nullable=False),
     sa.Column("cell", sa.Text, nullable=False),
     sa.Column("value", sa.Text, nullable=False),
@@ -149,7 +149,7 @@ data_problems = sa.Table(
     sa.Column("params", sa.Text, nullable=False, server_default="{}"),  # the message's, as JSON
     sa.Column("header", sa.Text, nullable=False, server_default=""),  # the column as written
     sa.Column("row_id", sa.Text, nullable=False, server_default=""),
-    sa.Index(None, "run_id", "project"),
+    dated=False,
 )
 
 outbox = sa.Table(
@@ -180,16 +180,9 @@ PLANNED_STATES = ("completed", "partial")
 
 
 @dataclass(frozen=True)
-class OutboxItem:
-    """One e-mail to send exactly once, identified by its key."""
+class OutboxItem(OutgoingMail):
+    """One e-mail to send exactly once, identified by its key, and where its sending stands."""
 
-    key: str
-    kind: str
-    project: str
-    recipients: tuple[str, ...]
-    subject: str
-    message_id: str
-    payload: str
     state: str = "pending"
     attempts: int = 0
     last_error: str | None = None
@@ -327,7 +320,7 @@ def open_store(url: str | None) -> Store:
     return Store(engine)
 
 
-class Store:
+class Store(ClosedOnExit):
     """Runs, snapshots and the outbox over one SQLAlchemy engine; use `open_store` to get one."""
 
     def __init__(self, engine: Engine) -> None:
@@ -340,17 +333,6 @@ class Store:
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---- runs ---------------------------------------------------------------------------
 
@@ -630,19 +612,8 @@ class Store:
     def mark_failed(self, key: str, owner: str, error: str, permanent: bool) -> bool:
         """Record a failed send: transient → pending again, permanent → failed. False if the lease was lost."""
         with _writing(self.engine) as connection:
-            changed = connection.execute(
-                sa.update(outbox)
-                .where(
-                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
-                )
-                .values(
-                    state="failed" if permanent else "pending",
-                    attempts=outbox.c.attempts + 1,
-                    last_error=error,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            ).rowcount
+            state = "failed" if permanent else "pending"
+            changed = _end_attempt(connection, key, owner, state, error)
             if not changed and not _exists(connection, key):
                 raise KeyError(f"no outbox item {key!r}")
             return bool(changed)
@@ -650,20 +621,7 @@ class Store:
     def mark_unknown(self, key: str, owner: str, error: str) -> bool:
         """Record a message that left with no reply: `unknown`, never claimed again (`--force` resends)."""
         with _writing(self.engine) as connection:
-            changed = connection.execute(
-                sa.update(outbox)
-                .where(
-                    outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending"
-                )
-                .values(
-                    state="unknown",
-                    attempts=outbox.c.attempts + 1,
-                    last_error=error,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            ).rowcount
-            return bool(changed)
+            return bool(_end_attempt(connection, key, owner, "unknown", error))
 
     def requeue(self, keys: Sequence[str]) -> int:
         """Put items back to pending, even sent or failed ones (`--force`); returns how many."""
@@ -767,6 +725,23 @@ def _insert_for(connection: Connection) -> Any:
     if connection.dialect.name == "sqlite":
         return sqlite.insert
     raise StoreError(f"the outbox needs SQLite or PostgreSQL, not {connection.dialect.name}")
+
+
+def _end_attempt(connection: Connection, key: str, owner: str, state: str, error: str) -> int:
+    """Release an item this owner holds into `state`, counting the attempt; rows changed."""
+    return int(
+        connection.execute(
+            sa.update(outbox)
+            .where(outbox.c.key == key, outbox.c.lease_owner == owner, outbox.c.state == "sending")
+            .values(
+                state=state,
+                attempts=outbox.c.attempts + 1,
+                last_error=error,
+                lease_owner=None,
+                lease_until=None,
+            )
+        ).rowcount
+    )
 
 
 def _exists(connection: Connection, key: str) -> bool:

@@ -27,12 +27,13 @@ PROJECT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")  # as the settings accept it
 
 def add_report_commands(subparsers: Any) -> None:
     """Register `report committee` and `report iptt` on the `suivi` command's subparsers."""
-    report = subparsers.add_parser(
+    kinds = _command_group(
+        subparsers,
         "report",
-        help="write a committee pack (HTML, PDF or Word) or the funders' indicator table (IPTT, .xlsx)",
-        description="Write a committee pack (HTML, PDF or Word) or the funders' indicator table (IPTT, .xlsx).",
+        "write a committee pack (HTML, PDF or Word) or the funders' indicator table (IPTT, .xlsx)",
+        dest="report",
+        metavar="REPORT",
     )
-    kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     committee = kinds.add_parser(
         "committee",
         help="the pack of each project's next meeting in « Comités »",
@@ -77,12 +78,8 @@ def add_report_commands(subparsers: Any) -> None:
 
 def add_import_commands(subparsers: Any) -> None:
     """Register `import iati FILE --out WORKBOOK [--code CODE]`."""
-    command = subparsers.add_parser(
-        "import",
-        help="turn another format into a workbook with the contract's tabs",
-        description="Turn another format into a workbook with the contract's tabs.",
-    )
-    sources = command.add_subparsers(dest="source", required=True, metavar="FORMAT")
+    summary = "turn another format into a workbook with the contract's tabs"
+    sources = _command_group(subparsers, "import", summary, dest="source", metavar="FORMAT")
     iati = sources.add_parser(
         "iati",
         help="an IATI activity file (XML, 2.0x or 1.0x)",
@@ -98,6 +95,14 @@ def add_import_commands(subparsers: Any) -> None:
         help="project code for the problems listed (default: IATI)",
     )
     iati.set_defaults(handler=import_iati_file)
+
+
+def _command_group(subparsers: Any, name: str, summary: str, *, dest: str, metavar: str) -> Any:
+    """Register a command made of subcommands; its description is its help as a sentence."""
+    command = subparsers.add_parser(
+        name, help=summary, description=f"{summary[0].upper()}{summary[1:]}."
+    )
+    return command.add_subparsers(dest=dest, required=True, metavar=metavar)
 
 
 def command_report(args: argparse.Namespace) -> int:

@@ -18,20 +18,15 @@ from rich.text import Text
 
 from suivi.i18n import format_day, format_fraction, format_number, label, translate
 from suivi.i18n.catalogs import gettext
+from suivi.sheet.dashboard import STATE_TONES
 
 MAX_WIDTH = 100
-# State → colour: the words carry the meaning, the colour only helps the eye.
+# State → colour: the words carry the meaning, the colour only helps the eye. A tracking
+# state has its tone in the sheet (a paused one stays plain); an indicator's forecast its own.
+TONE_STYLES = {"late": "bold red", "at_risk": "yellow", "soon": "yellow", "done": "green"}
 STATE_STYLES: dict[str, str] = {
-    "en_retard": "bold red",
+    **{state: TONE_STYLES[tone] for state, tone in STATE_TONES.items() if tone in TONE_STYLES},
     "behind": "bold red",
-    "termine_en_retard": "yellow",
-    "a_risque": "yellow",
-    "demarrage_tardif": "yellow",
-    "echeance_proche": "yellow",
-    "sans_mise_a_jour": "yellow",
-    "done": "green",
-    "validated": "green",
-    "submitted": "green",
     "achieved": "green",
     "on_track": "cyan",
 }

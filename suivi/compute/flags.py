@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,10 @@ ROUNDING_SLACK = 1e-9
 # A measured pace at or below this (share of the work per day) is a stall.
 STALLED_PACE = 1e-9
 
+# The contract's default thresholds (settings' `thresholds` override them).
+DUE_SOON_DAYS = 14
+STALE_DAYS = 30
+
 STATE_UNKNOWN = "unknown"
 _TEXT_COLUMNS = ("project", "id", "activity", "owner", "owner_email", "output", "funder", "status")
 _DATE_COLUMNS = (
@@ -49,8 +54,8 @@ def flag_activities(
     activities: pd.DataFrame,
     as_of: dt.date,
     *,
-    due_soon_days: int = 14,
-    stale_days: int = 30,
+    due_soon_days: int = DUE_SOON_DAYS,
+    stale_days: int = STALE_DAYS,
     calendar: Calendar = CALENDAR_DAYS,
     history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -115,7 +120,7 @@ def flag_deliverables(
     deliverables: pd.DataFrame,
     as_of: dt.date,
     *,
-    due_soon_days: int = 14,
+    due_soon_days: int = DUE_SOON_DAYS,
     calendar: Calendar = CALENDAR_DAYS,
 ) -> pd.DataFrame:
     """Tracking rows for deliverables: late when not submitted by the due date, due soon, done late."""
@@ -161,27 +166,28 @@ def flag_deliverables(
     )
 
 
+class FlagOptions(TypedDict, total=False):
+    """The keyword options of `flag_activities`; deliverables use the first two."""
+
+    due_soon_days: int
+    calendar: Calendar
+    stale_days: int
+    history: pd.DataFrame | None
+
+
 def track(
     activities: pd.DataFrame,
     deliverables: pd.DataFrame,
     as_of: dt.date,
-    *,
-    due_soon_days: int = 14,
-    stale_days: int = 30,
-    calendar: Calendar = CALENDAR_DAYS,
-    history: pd.DataFrame | None = None,
+    **options: Unpack[FlagOptions],
 ) -> pd.DataFrame:
     """The tracking frame: activities then deliverables, each in the order given (sheet order)."""
-    activity_rows = flag_activities(
-        activities,
-        as_of,
-        due_soon_days=due_soon_days,
-        stale_days=stale_days,
-        calendar=calendar,
-        history=history,
-    )
+    activity_rows = flag_activities(activities, as_of, **options)
     deliverable_rows = flag_deliverables(
-        deliverables, as_of, due_soon_days=due_soon_days, calendar=calendar
+        deliverables,
+        as_of,
+        due_soon_days=options.get("due_soon_days", DUE_SOON_DAYS),
+        calendar=options.get("calendar", CALENDAR_DAYS),
     )
     return pd.concat([activity_rows, deliverable_rows], ignore_index=True)
 

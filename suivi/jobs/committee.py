@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import jinja2
 import sqlalchemy as sa
@@ -56,17 +56,23 @@ def prepare_committee_pack(
     return plan_committee_pack(view, config, as_of, meeting_date=meeting_date, previous=previous)
 
 
+class PackHistory(TypedDict, total=False):
+    """`prepare_committee_pack`'s options: the store to compare with, the meeting's date."""
+
+    store: Store | None
+    meeting_date: dt.date | None
+
+
 def build_committee_pack(
     view: ProjectView,
     config: Config,
     as_of: dt.date,
-    store: Store | None = None,
     *,
-    meeting_date: dt.date | None = None,
     templates: jinja2.Environment | None = None,
+    **history: Unpack[PackHistory],
 ) -> str:
     """The pack's HTML for the next meeting (or `meeting_date`), compared with the stored history."""
-    pack = prepare_committee_pack(view, config, as_of, store, meeting_date=meeting_date)
+    pack = prepare_committee_pack(view, config, as_of, **history)
     environment = templates or template_environment(config.template_folder())
     return render_committee_pack(pack, environment)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,11 +122,7 @@ def _write_sheet(
     as_of: dt.date,
 ) -> None:
     """Title, date, styled header, one row per indicator, note; frozen panes and widths."""
-    language = language_or_default(project.language)
-    sheet.sheet_view.rightToLeft = is_rtl(language)
-    sheet["A1"] = f"{iptt_words('title', language)} – {project.name} ({project.code})"
-    sheet["A1"].font = TITLE_FONT
-    sheet["A2"] = translate("as_of", language, date=format_day(as_of, language, "full"))
+    language = _head_sheet(sheet, project, iptt_words, as_of)
     headers = header_labels(quarters, language)
     for position, text in enumerate(headers, start=1):
         _header_cell(sheet, HEADER_ROW, position, text)
@@ -146,6 +142,18 @@ def _write_sheet(
     _page_setup(sheet, f"{HEADER_ROW}:{HEADER_ROW}")
 
 
+def _head_sheet(
+    sheet: Worksheet, project: IpttProject, words: Callable[..., str], as_of: dt.date
+) -> str:
+    """The sheet's direction, its title (the table's `title` word) and date; its language."""
+    language = language_or_default(project.language)
+    sheet.sheet_view.rightToLeft = is_rtl(language)
+    sheet["A1"] = f"{words('title', language)} – {project.name} ({project.code})"
+    sheet["A1"].font = TITLE_FONT
+    sheet["A2"] = translate("as_of", language, date=format_day(as_of, language, "full"))
+    return language
+
+
 def _write_period_sheet(
     sheet: Worksheet,
     project: IpttProject,
@@ -154,11 +162,7 @@ def _write_period_sheet(
     as_of: dt.date,
 ) -> None:
     """TolaData's layout: a group header over each (target, actual, % met), then the rows."""
-    language = language_or_default(project.language)
-    sheet.sheet_view.rightToLeft = is_rtl(language)
-    sheet["A1"] = f"{period_words('title', language)} – {project.name} ({project.code})"
-    sheet["A1"].font = TITLE_FONT
-    sheet["A2"] = translate("as_of", language, date=format_day(as_of, language, "full"))
+    language = _head_sheet(sheet, project, period_words, as_of)
     groups, headers = period_header_labels(periods, language)
     for position, text in enumerate(headers, start=1):
         _header_cell(sheet, PERIOD_HEADER_ROW, position, text)

@@ -397,9 +397,14 @@ def _deliverable_reminders(
     messages = []
     for item in _records(due):
         occasion = f"{item['deadline'].isoformat()}:J-{item['offset']}:{_slug(item['id'])}"
-        context = {**_common(view, config, as_of), "item": item, "days_before": item["offset"]}
         messages += _to_owner_and_officer(
-            MessageKind.DELIVERABLE_REMINDER, view, config, occasion, item, context
+            MessageKind.DELIVERABLE_REMINDER,
+            view,
+            config,
+            as_of,
+            occasion,
+            item,
+            days_before=item["offset"],
         )
     return messages
 
@@ -418,9 +423,8 @@ def _deliverable_overdue(
     messages = []
     for item in _records(_with_item_columns(view, tracking[overdue.to_numpy()])):
         occasion = f"{item['deadline'].isoformat()}:{_slug(item['id'])}"
-        context = {**_common(view, config, as_of), "item": item}
         messages += _to_owner_and_officer(
-            MessageKind.DELIVERABLE_OVERDUE, view, config, occasion, item, context
+            MessageKind.DELIVERABLE_OVERDUE, view, config, as_of, occasion, item
         )
     return messages
 
@@ -646,11 +650,13 @@ def _to_owner_and_officer(
     kind: MessageKind,
     view: ProjectView,
     config: Config,
+    as_of: dt.date,
     occasion: str,
     item: dict[str, Any],
-    context: dict[str, Any],
+    **extra: object,
 ) -> list[Message]:
-    """The same message to a row's owner (when they have an address) and the officer."""
+    """The same message about a row to its owner (when they have an address) and the officer."""
+    context = {**_common(view, config, as_of), "item": item, **extra}
     officer = config.officer_of(view.project)
     recipients = [_recipient(item.get("owner") or "", item.get("owner_email") or "")]
     recipients.append(_recipient(officer.name, officer.email))

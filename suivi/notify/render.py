@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -120,30 +121,25 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(
-        date=_date_filter,
-        short_date=_short_date_filter,
-        percent=_percent_filter,
-        number=_number_filter,
-        label=_label_filter,
-        ltr=_ltr,
-        https_link=_https_link,
-        nl2br=_nl2br,
-        dash=_dash,
-        shorten=_shorten,
-        bidi=_bidi,
-    )
-    environment.globals.update(
-        where=_where,
-        hint=_hint,
-        title_of=_title_of,
-        problem_message=_problem_message,
-        this_week_lines=_this_week_lines,
-        failure_reason=_failure_reason,
-        error_kind=error_kind,
-    )
+    filters = (
+        _date_filter, _short_date_filter, _percent_filter, _number_filter, _label_filter,
+        _ltr, _https_link, _nl2br, _dash, _shorten, _bidi,
+    )  # fmt: skip
+    functions = (
+        _where, _hint, _title_of, _problem_message, _this_week_lines, _failure_reason, error_kind,
+    )  # fmt: skip
+    environment.filters.update(_by_template_name(filters))
+    environment.globals.update(_by_template_name(functions))
     install_in_templates(environment)
     return environment
+
+
+def _by_template_name(functions: Iterable[Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Each function under the name templates call it by: its own, less `_` and `_filter`."""
+    return {
+        function.__name__.removeprefix("_").removesuffix("_filter"): function
+        for function in functions
+    }
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):

@@ -27,20 +27,29 @@ TRACKING_WIDTHS = (10, 20, 9, 12, 28, 12, 11, 48, 20)
 SUMMARY_WIDTHS = (3, 28, 16)
 STATE_COLUMN = 1  # "Statut calculé", where the colours go
 NEXT_DELIVERABLES = 5
-# State code → background colour (hex RGB): red for late, amber for at risk, green for done.
-STATE_COLOURS: dict[str, str] = {
-    "en_retard": "F4C7C3",
-    "termine_en_retard": "FCE8B2",
-    "a_risque": "FCE8B2",
-    "demarrage_tardif": "FCE8B2",
-    "echeance_proche": "FFF2CC",
-    "sans_mise_a_jour": "FFF2CC",
-    "done": "D9EAD3",
-    "submitted": "D9EAD3",
-    "validated": "D9EAD3",
-    "suspended": "E0E0E0",
-    "cancelled": "E0E0E0",
+# A tracking state's tone, which the sheet's colours and the terminal's styles both follow.
+STATE_TONES: dict[str, str] = {
+    "en_retard": "late",
+    "termine_en_retard": "at_risk",
+    "a_risque": "at_risk",
+    "demarrage_tardif": "at_risk",
+    "echeance_proche": "soon",
+    "sans_mise_a_jour": "soon",
+    "done": "done",
+    "submitted": "done",
+    "validated": "done",
+    "suspended": "paused",
+    "cancelled": "paused",
 }
+# Tone → background colour (hex RGB): red for late, amber for at risk, green for done.
+TONE_COLOURS = {
+    "late": "F4C7C3",
+    "at_risk": "FCE8B2",
+    "soon": "FFF2CC",
+    "done": "D9EAD3",
+    "paused": "E0E0E0",
+}
+STATE_COLOURS = {state: TONE_COLOURS[tone] for state, tone in STATE_TONES.items()}
 HEADER_COLOUR = "E5E7EB"
 
 

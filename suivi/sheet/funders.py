@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,12 +169,8 @@ def _check_targets(
             value=period,
             blocking=False,  # the first target of the period is used
         )
-        for row, indicator, period, part in zip(
-            kept.loc[repeated, "row"],
-            kept.loc[repeated, "indicator"],
-            kept.loc[repeated, "period"],
-            kept.loc[repeated, "breakdown"],
-            strict=True,
+        for row, indicator, period, part in _masked(
+            kept, repeated, "row", "indicator", "period", "breakdown"
         )
     ]
     return kept[~repeated].reset_index(drop=True)[TARGET_COLUMNS], problems
@@ -205,12 +202,8 @@ def _check_commitments(
             {"start": start.date().isoformat(), "end": end.date().isoformat()},
             value=end.date().isoformat(),
         )
-        for row, name, start, end in zip(
-            commitments.loc[backwards, "row"],
-            commitments.loc[backwards, "deliverable"],
-            commitments.loc[backwards, "start"],
-            commitments.loc[backwards, "end"],
-            strict=True,
+        for row, name, start, end in _masked(
+            commitments, backwards, "row", "deliverable", "start", "end"
         )
     ]
     usable = ~(bad_periodicity | bad_delay | backwards)
@@ -231,13 +224,15 @@ def _problems(
     key = "indicator" if "indicator" in rows.columns else "deliverable"
     return [
         _problem(project, title, letters, column, row, row_id, message, {"value": _text(value)})
-        for row, row_id, value in zip(
-            rows.loc[mask.to_numpy(), "row"],
-            rows.loc[mask.to_numpy(), key],
-            rows.loc[mask.to_numpy(), column],
-            strict=True,
-        )
+        for row, row_id, value in _masked(rows, mask.to_numpy(), "row", key, column)
     ]
+
+
+def _masked(
+    rows: pd.DataFrame, mask: pd.Series | np.ndarray[Any, Any], *columns: str
+) -> Iterator[tuple[Any, ...]]:
+    """The masked rows' values in these columns, row by row."""
+    return zip(*(rows.loc[mask, column] for column in columns), strict=True)
 
 
 def _problem(
