@@ -3,7 +3,7 @@ in a workbook as conditional formats whose styles are appended to the workbook's
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,4 +162,115 @@ def test_the_fake_refuses_a_rule_index_that_is_not_there(
         f"https://sheets.googleapis.com/v4/spreadsheets/{KEY}",
         params={"fields": "sheets(properties.title,developerMetadata.metadataKey)"},
     )
-    assert {"properties": {"title": TRACKING}, "developerMetadata": [{"metadataKey": LAYOUT_KEY}]} in metadata["sheets"]
+    assert {
+        "properties": {"title": TRACKING},
+        "developerMetadata": [{"metadataKey": LAYOUT_KEY}],
+    } in metadata["sheets"]
+
+
+# -- a local workbook ----------------------------------------------------------------------
+
+
+def team_book(path: Path) -> Path:
+    """A team's workbook with its own conditional colour (dxf 0) on a tab of its own."""
+    book = openpyxl.Workbook()
+    budget = book.active
+    assert budget is not None
+    budget.title = "Budget"
+    budget.append(["Poste", "Taux"])
+    budget.append(["Ateliers", 1.2])
+    budget.conditional_formatting.add(
+        "B2:B9",
+        CellIsRule(
+            operator="greaterThan", formula=["1"], fill=PatternFill("solid", "FFC7CE", "FFC7CE")
+        ),
+    )
+    book.save(path)
+    return path
+
+
+def part(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(name)
+
+
+def dxfs(styles: bytes) -> list[str]:
+    root = ElementTree.fromstring(styles)
+    block = root.find(f"{{{MAIN}}}dxfs")
+    assert block is not None
+    assert int(block.get("count", "-1")) == len(block)
+    return [ElementTree.tostring(element, encoding="unicode") for element in block]
+
+
+def fill_of(rule: Any) -> str:
+    return str(rule.dxf.fill.bgColor.rgb)[-6:]
+
+
+def test_a_workbook_tab_is_coloured_by_state_and_the_team_keeps_its_styles(tmp_path: Path) -> None:
+    path = team_book(tmp_path / "equipe.xlsx")
+    before = part(path, "xl/styles.xml")
+    team_dxfs = dxfs(before)
+    layout = tracking_layout(ROWS, ("fr",))
+
+    Workbook(path).write_tabs({TRACKING: ROWS}, layouts={TRACKING: layout})
+
+    after = part(path, "xl/styles.xml")
+    assert dxfs(after)[: len(team_dxfs)] == team_dxfs  # the team's entries keep their index
+    outside = lambda xml: re.sub(rb"<dxfs\b[^>]*/>|<dxfs\b.*?</dxfs>", b"", xml, flags=re.S)  # noqa: E731
+    assert outside(after) == outside(before)  # fonts, fills, cell styles: byte for byte
+    book = openpyxl.load_workbook(path)
+    assert [fill_of(rule) for rule in book["Budget"].conditional_formatting["B2:B9"]] == ["FFC7CE"]
+    sheet = book[TRACKING]
+    assert sheet.auto_filter.ref == f"A1:E{len(ROWS)}"  # the table only
+    colours = {
+        rule.formula[0]: fill_of(rule) for rule in sheet.conditional_formatting[f"B2:B{len(ROWS)}"]
+    }
+    assert colours['"En retard"'] == "F4C7C3" and colours['"Terminée"'] == "D9EAD3"
+    header = sheet.conditional_formatting["A1:E1"][0]
+    assert header.dxf.font.b and fill_of(header) == "E5E7EB" and header.formula == ["TRUE"]
+    assert all(cell.style_id == 0 for row in sheet.iter_rows() for cell in row)  # RAW values
+
+    grown = len(dxfs(after))
+    Workbook(path).write_tabs({TRACKING: ROWS}, layouts={TRACKING: tracking_layout(ROWS, ("en",))})
+    assert len(dxfs(part(path, "xl/styles.xml"))) == grown  # the same colours: reused, not added
+    english = openpyxl.load_workbook(path)[TRACKING]
+    texts = {r.formula[0] for r in english.conditional_formatting[f"B2:B{len(ROWS)}"]}
+    assert '"Late"' in texts and '"En retard"' not in texts  # the sheet's rules are replaced
+
+
+@pytest.mark.parametrize(
+    ("styles", "expected_prefix"),
+    [
+        (  # no <dxfs> at all: made before <tableStyles>, where the schema wants it
+            f'<styleSheet xmlns="{MAIN}"><cellXfs count="1"><xf/></cellXfs>'
+            '<tableStyles count="0"/></styleSheet>',
+            "",
+        ),
+        (  # an empty one, as Excel writes it
+            f'<styleSheet xmlns="{MAIN}"><dxfs count="0"/><extLst/></styleSheet>',
+            "",
+        ),
+        (  # a prefixed namespace, an existing entry
+            f'<x:styleSheet xmlns:x="{MAIN}"><x:dxfs count="1"><x:dxf><x:font><x:i/></x:font>'
+            "</x:dxf></x:dxfs></x:styleSheet>",
+            "x:",
+        ),
+    ],
+)
+def test_dxfs_are_appended_in_any_styles_part(styles: str, expected_prefix: str) -> None:
+    existing = len(dxfs(styles.encode())) if 'dxfs count="1"' in styles else 0
+    wanted = [("F4C7C3", False), ("E5E7EB", True), ("F4C7C3", False)]
+    text, ids = with_dxfs(styles.encode(), wanted)
+    entries = dxfs(text)
+    assert len(entries) == existing + 2 and ids == {
+        ("F4C7C3", False): existing,
+        ("E5E7EB", True): existing + 1,
+    }
+    assert f"<{expected_prefix}dxf>" in text.decode()
+    root = ElementTree.fromstring(text)
+    order = [child.tag.rpartition("}")[2] for child in root]
+    assert order.index("dxfs") < order.index("tableStyles") if "tableStyles" in order else True
+    again, same = with_dxfs(text, wanted)
+    assert again == text and same == ids  # a second run adds nothing
+    with pytest.raises(PackageError):
+        with_dxfs(b"<styleSheet", wanted)

@@ -300,8 +300,11 @@ class GoogleSheets:
     def _grid_changes(self, regions: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
         grids = self._grids or {}
         changes: list[dict[str, Any]] = []
-        for title, (height, width) in regions.items():
+        for title, (height, content_width) in regions.items():
             grid = grids.get(title)
+            layout = self._layouts.get(title)
+            # Columns the layout sizes must exist, even past the content.
+            width = max(content_width, len(layout.widths) if layout is not None else 0)
             if grid is None:
                 size = {
                     "rowCount": max(height, NEW_TAB_ROWS),
@@ -320,7 +323,6 @@ class GoogleSheets:
                         }
                     }
                 )
-                layout = self._layouts.get(title)
                 if layout is not None:  # created now: its layout goes in the same request
                     changes += [*layout_requests(sheet_id, layout), mark_request(sheet_id, layout)]
                 continue
@@ -334,7 +336,6 @@ class GoogleSheets:
                         }
                     }
                 )
-            layout = self._layouts.get(title)
             if layout is not None and grid.layout != layout_fingerprint(layout):
                 changes += relayout_requests(grid.sheet_id, layout, grid.rules, grid.marks)
         return changes

@@ -1496,6 +1496,11 @@ def _format_request(
         tab = spreadsheet.tab_by_id(int(grid_range.get("sheetId", 0)))
         if tab is None:
             raise bad_request(f"{where}: No grid with id: {grid_range.get('sheetId')}")
+        if int(grid_range.get("endIndex", grid_range.get("endColumnIndex", 0))) > tab.columns:
+            raise bad_request(
+                f"{where}: Range ({tab.title}) exceeds grid limits. Max rows: {tab.rows},"
+                f" max columns: {tab.columns}"
+            )
         tab.layout.requests.append({name: spec})
         tabs.append(tab)
     if name == "setBasicFilter":  # a tab has one basic filter: this one replaces it
