@@ -230,6 +230,10 @@ def test_a_workbook_tab_is_coloured_by_state_and_the_team_keeps_its_styles(tmp_p
     assert header.dxf.font.b and fill_of(header) == "E5E7EB" and header.formula == ["TRUE"]
     assert all(cell.style_id == 0 for row in sheet.iter_rows() for cell in row)  # RAW values
 
+    with zipfile.ZipFile(path) as archive:  # every XML part still well-formed
+        for name in archive.namelist():
+            if name.endswith((".xml", ".rels")):
+                ElementTree.fromstring(archive.read(name))
     grown = len(dxfs(after))
     Workbook(path).write_tabs({TRACKING: ROWS}, layouts={TRACKING: tracking_layout(ROWS, ("en",))})
     assert len(dxfs(part(path, "xl/styles.xml"))) == grown  # the same colours: reused, not added
@@ -274,3 +278,21 @@ def test_dxfs_are_appended_in_any_styles_part(styles: str, expected_prefix: str)
     assert again == text and same == ids  # a second run adds nothing
     with pytest.raises(PackageError):
         with_dxfs(b"<styleSheet", wanted)
+
+
+def test_styles_it_cannot_read_leave_the_tab_uncoloured_not_unwritten(tmp_path: Path) -> None:
+    path = team_book(tmp_path / "equipe.xlsx")
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/styles.xml"] = parts["xl/styles.xml"].replace(MAIN.encode(), b"urn:other", 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+    writer = Workbook(path)
+    writer.write_tabs({TRACKING: ROWS}, layouts={TRACKING: tracking_layout(ROWS, ("fr",))})
+
+    assert writer.companion_reason is None
+    assert part(path, "xl/styles.xml") == parts["xl/styles.xml"]
+    sheet = part(path, "xl/worksheets/sheet2.xml").decode()
+    assert "<autoFilter" in sheet and "<conditionalFormatting" not in sheet

@@ -12,6 +12,7 @@ already there keep their place, so every index the team's tabs use means what it
 
 from __future__ import annotations
 
+import contextlib
 import math
 import posixpath
 import re
@@ -106,7 +107,9 @@ def replace_sheets(
     ]
     dxf_ids: dict[tuple[str | None, bool], int] = {}
     if styles and STYLES_PART in parts:  # a package without styles: no colours, nothing added
-        parts[STYLES_PART], dxf_ids = with_dxfs(parts[STYLES_PART], styles)
+        # Styles this cannot edit safely: the tab goes without colours, the styles untouched.
+        with contextlib.suppress(PackageError):
+            parts[STYLES_PART], dxf_ids = with_dxfs(parts[STYLES_PART], styles)
     for title, rows in sheets.items():
         xml, rels = sheet_parts(rows, links.get(title, {}), (looks or {}).get(title), dxf_ids)
         entry = existing.get(title)
