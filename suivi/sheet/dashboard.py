@@ -12,8 +12,6 @@ adapters apply the layout each in their own way (`suivi.adapters.tab_layout`,
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -65,13 +63,6 @@ class TabLayout:
     filter_rows: int
     colours: tuple[StateColour, ...] = ()
     bold_cells: tuple[tuple[int, int], ...] = field(default=())  # (row, column), 0-based
-
-    def fingerprint(self) -> str:
-        """A short digest: the Google adapter re-applies the layout only when it changed."""
-        shape = json.dumps(
-            [self.frozen_rows, self.widths, self.filter_columns, [c.__dict__ for c in self.colours]]
-        )
-        return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
 def summary_block(
