@@ -1,4 +1,5 @@
-"""The tracking tab as the team's dashboard: table from A1, summary block to the right, layout as styles."""
+"""The tracking tab as the team's dashboard: table from A1, summary in row 1 to its right, layout
+as conditional formats."""
 
 from __future__ import annotations
 
@@ -13,22 +14,38 @@ from suivi.adapters.workbook import Workbook
 from suivi.jobs.pipeline import assess_project, read_project, write_back
 from suivi.schema import OwnedTab
 from suivi.settings import Env, load_config
-from suivi.sheet.dashboard import summary_block, tracking_layout, with_summary
+from suivi.sheet.dashboard import summary_block, tracking_layout
+from suivi.sheet.summary_strip import summary_strip, with_strip
 
 AS_OF = dt.date(2026, 12, 7)
 ROOT = Path(__file__).resolve().parents[1]
 TRACKING = OwnedTab.TRACKING.value
 
 
-def test_summary_sits_right_of_the_table_which_keeps_one_row_per_item() -> None:
+def test_summary_sits_in_row_1_right_of_the_table_which_keeps_one_row_per_item() -> None:
     table = [["ID", "Statut"], ["A1", "En retard"], ["A2", "Terminée"], ["A3", "En cours"]]
-    block = [["Résumé", ""], ["En retard", 1], ["Terminée", 1]]
-    grid = with_summary(table, block)
-    assert [row[:2] for row in grid] == table  # A1 onwards, untouched
-    assert grid[0][2] == "" and grid[0][3:] == ["Résumé", ""]  # one blank column between
-    assert grid[3] == ["A3", "En cours"]  # past the block, rows stay as they were
-    longer = with_summary(table[:1], block)
-    assert len(longer) == 3 and longer[2] == ["", "", "", "Terminée", 1]
+    block = [
+        ["Résumé", ""],
+        ["En retard", 1],
+        ["Terminée", 1],
+        ["", ""],
+        ["Prochain comité", "14 déc. 2026 COPIL"],
+        ["Prochains livrables", ""],
+        ["Rapport T4", "15 déc. 2026"],
+    ]
+    strip = summary_strip(block, "fr")
+    assert strip == [
+        "Résumé",
+        "En retard\u00a0: 1",
+        "Terminée\u00a0: 1",
+        "Prochain comité\u00a0: 14 déc. 2026 COPIL",
+        "Prochains livrables\u00a0:",
+        "15 déc. 2026 — Rapport T4",
+    ]
+    grid = with_strip(table, strip)
+    assert [row[:2] for row in grid] == table and grid[1:] == table[1:]  # rows 2… untouched
+    assert grid[0][2] == "" and grid[0][3:] == strip  # one blank column, then the strip
+    assert summary_strip(block, "en")[1] == "En retard: 1"
 
 
 @pytest.fixture
@@ -64,26 +81,34 @@ def test_workbook_tab_is_written_with_its_layout_and_summary(
     assert ids == list(assessment.tracking["id"])  # type: ignore[attr-defined]
     states = {sheet.cell(row=row, column=2).value for row in range(2, items + 2)}
     assert "En retard" in states
-    # Colours and bold need the workbook's shared styles (styles.xml), which the team's own
-    # workbook keeps byte for byte (CONTRACT §6.2): a local workbook's tab is not coloured.
-    assert list(sheet.conditional_formatting) == []
+    # Colours as conditional formats (their dxf styles appended to the workbook's): the
+    # cells themselves stay unstyled plain values.
+    late = [
+        rule.dxf.fill.bgColor.rgb
+        for rule in sheet.conditional_formatting[f"B2:B{items + 1}"]
+        if rule.formula == ['"En retard"']
+    ]
+    assert late == ["FFF4C7C3"]
+    assert all(cell.style_id == 0 for row in sheet.iter_rows() for cell in row)
     assert all(
         isinstance(cell.value, (str, int, type(None))) for row in sheet.iter_rows() for cell in row
     )
-    # The summary block, one blank column to the right of the table.
-    block = [
-        [sheet.cell(row=row, column=width + 2).value, sheet.cell(row=row, column=width + 3).value]
-        for row in range(1, 30)
-    ]
-    assert block[0][0] == "Résumé"
-    counts = {name: count for name, count in block if isinstance(count, int)}
+    # The summary, in row 1 (the filter's header row, never hidden), after one blank column.
+    strip = [sheet.cell(row=1, column=column).value for column in range(width + 2, width + 30)]
+    strip = [cell for cell in strip if cell]
+    assert strip[0] == "Résumé"
+    committee_at = next(i for i, cell in enumerate(strip) if cell.startswith("Prochain comité"))
+    counts = dict(cell.split("\u00a0: ") for cell in strip[1:committee_at])
     late = int((assessment.tracking["state"] == "en_retard").sum())  # type: ignore[attr-defined]
-    assert counts["En retard"] == late
-    labels = [name for name, _ in block]
-    assert "Prochain comité" in labels and "Prochains livrables" in labels
-    committee = block[labels.index("Prochain comité")][1]
-    assert committee.startswith("14 déc. 2026") and "COPIL" in committee
-    assert all(sheet.cell(row=row, column=width + 1).value in (None, "") for row in range(1, 30))
+    assert int(counts["En retard"]) == late
+    committee = strip[committee_at]
+    assert "14 déc. 2026" in committee and "COPIL" in committee
+    assert "Prochains livrables\u00a0:" in strip
+    assert sheet.cell(row=1, column=width + 1).value in (None, "")
+    beside = [sheet.cell(row=row, column=width + 2).value for row in range(2, items + 2)]
+    assert set(beside) <= {None, ""}  # nothing beside the table that a filter could hide
+    filtered = sheet.auto_filter.ref.split(":")[1]
+    assert filtered.rstrip("0123456789") == "I"  # the filter stops at the table's last column
 
 
 def test_layout_colours_every_state_in_the_project_language() -> None:

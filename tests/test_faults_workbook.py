@@ -25,6 +25,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "config" / "demo"
 AS_OF = dt.date(2026, 12, 7)
 OWNED_PARTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+STYLES = "xl/styles.xml"
+DXFS = re.compile(rb"<dxfs\b[^>]*/>|<dxfs\b.*?</dxfs>", re.S)
+
+
+def without_dxfs(styles: bytes) -> bytes:
+    return DXFS.sub(b"", styles)
+
+
+def dxf_entries(styles: bytes) -> list[bytes]:
+    block = DXFS.search(styles)
+    return re.findall(rb"<dxf>.*?</dxf>", block.group(), re.S) if block else []
+
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -120,8 +132,13 @@ def test_writing_back_changes_only_the_two_owned_tabs(
     after = package_parts(workbook)
     owned = {sheet_part_of(after, "Suivi automatique"), sheet_part_of(after, "Contrôles")}
     assert owned.isdisjoint(before)  # added as new parts
-    unchanged = set(before) - OWNED_PARTS
+    unchanged = set(before) - OWNED_PARTS - {STYLES}
     assert {name for name in unchanged if after.get(name) != before[name]} == set()
+    # The owned tab's colours: dxf entries appended after the team's, nothing else in styles.
+    assert without_dxfs(after[STYLES]) == without_dxfs(before[STYLES])
+    team_dxfs = dxf_entries(before[STYLES])
+    assert team_dxfs and dxf_entries(after[STYLES])[: len(team_dxfs)] == team_dxfs
+    assert len(dxf_entries(after[STYLES])) > len(team_dxfs)
     assert set(after) - set(before) == owned
     assert oct(workbook.stat().st_mode & 0o777) == oct(0o664)
     assert workbook.stat().st_uid == os.getuid()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import numbers
@@ -26,7 +27,13 @@ from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from suivi.adapters.google_auth import GoogleIdentity, load_identity
 from suivi.adapters.source import SourceError
-from suivi.adapters.tab_layout import layout_requests
+from suivi.adapters.tab_layout import (
+    LAYOUT_KEY,
+    layout_fingerprint,
+    layout_requests,
+    mark_request,
+    relayout_requests,
+)
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.settings import Env
@@ -40,10 +47,13 @@ GOOGLE_IAM_HOSTS = (
     "https://iamcredentials.googleapis.com",
     "https://iamcredentials.mtls.googleapis.com",
 )
-# Only what the reader needs: no formats, no grid data.
+# Only what the reader needs: no formats, no grid data; for the owned tabs' layout, each tab's
+# developer metadata (the layout's fingerprint) and how many conditional formats it holds.
 METADATA_FIELDS = (
     "properties(title,locale,timeZone),"
-    "sheets.properties(sheetId,title,index,sheetType,gridProperties(rowCount,columnCount))"
+    "sheets.properties(sheetId,title,index,sheetType,gridProperties(rowCount,columnCount)),"
+    "sheets.developerMetadata(metadataId,metadataKey,metadataValue),"
+    "sheets.conditionalFormats.ranges.sheetId"
 )
 # Values, not their French display: dates as serial numbers, percentages as fractions.
 READ_OPTIONS: dict[str, str] = {
@@ -65,6 +75,9 @@ class _Grid:
     sheet_id: int
     rows: int
     columns: int
+    layout: str | None = None  # the fingerprint of the layout suivi last applied
+    marks: tuple[int, ...] = ()  # ids of the developer metadata holding it
+    rules: int = 0  # conditional formats on the tab
 
 
 class GoogleSheets:
@@ -107,6 +120,7 @@ class GoogleSheets:
         self._http = client.http_client
         self._grids: dict[str, _Grid] | None = None  # tab title → grid, from the last metadata
         self._extents: dict[str, tuple[int, int]] = {}  # tab title → (rows, columns) holding data
+        self._layouts: dict[str, TabLayout] = {}  # tab title → layout asked by the current write
 
     @property
     def service_account_email(self) -> str:
@@ -139,7 +153,9 @@ class GoogleSheets:
     ) -> None:
         """Rewrite the owned tabs whole, as literal values, in one values:batchUpdate.
 
-        A tab created by this write gets its layout (`layouts`) in the same structural request.
+        A tab created by this write, or whose layout (`layouts`) differs from the fingerprint
+        it carries, gets that layout in the same structural request: the old conditional
+        formats are deleted first, so nothing stacks.
 
         On the first run the missing tabs are created first (one more write, once); a tab
         whose grid is too small is grown in that same structural request. Cells beyond the
@@ -229,10 +245,19 @@ class GoogleSheets:
             if tab.get("sheetType", "GRID") != "GRID":
                 continue  # chart sheets hold no cells
             size = tab.get("gridProperties", {})
+            marks = [
+                entry
+                for entry in sheet.get("developerMetadata", [])
+                if entry.get("metadataKey") == LAYOUT_KEY
+            ]
             grids[tab["title"]] = _Grid(
                 int(tab.get("sheetId", 0)),
                 int(size.get("rowCount", 0)),
                 int(size.get("columnCount", 0)),
+                # Several marks (two runs at once): none is trusted, all are replaced.
+                marks[0].get("metadataValue") if len(marks) == 1 else None,
+                tuple(int(entry.get("metadataId", 0)) for entry in marks),
+                len(sheet.get("conditionalFormats", [])),
             )
         self._grids = grids
         return grids
@@ -275,8 +300,11 @@ class GoogleSheets:
     def _grid_changes(self, regions: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
         grids = self._grids or {}
         changes: list[dict[str, Any]] = []
-        for title, (height, width) in regions.items():
+        for title, (height, content_width) in regions.items():
             grid = grids.get(title)
+            layout = self._layouts.get(title)
+            # Columns the layout sizes must exist, even past the content.
+            width = max(content_width, len(layout.widths) if layout is not None else 0)
             if grid is None:
                 size = {
                     "rowCount": max(height, NEW_TAB_ROWS),
@@ -295,10 +323,10 @@ class GoogleSheets:
                         }
                     }
                 )
-                layout = getattr(self, "_layouts", {}).get(title)
                 if layout is not None:  # created now: its layout goes in the same request
-                    changes += layout_requests(sheet_id, layout)
-            elif height > grid.rows or width > grid.columns:
+                    changes += [*layout_requests(sheet_id, layout), mark_request(sheet_id, layout)]
+                continue
+            if height > grid.rows or width > grid.columns:
                 size = {"rowCount": max(height, grid.rows), "columnCount": max(width, grid.columns)}
                 changes.append(
                     {
@@ -308,25 +336,19 @@ class GoogleSheets:
                         }
                     }
                 )
+            if layout is not None and grid.layout != layout_fingerprint(layout):
+                changes += relayout_requests(grid.sheet_id, layout, grid.rules, grid.marks)
         return changes
 
     def _learn(self, changes: list[dict[str, Any]], replies: list[Any]) -> None:
-        """Record the new tabs' ids and the new grid sizes, so no read is needed after a write."""
+        """Record new tabs, grid sizes and layouts applied, so no read is needed after a write."""
         grids = dict(self._grids or {})
-        by_id = {grid.sheet_id: title for title, grid in grids.items()}
-        replies = [*replies, *[{}] * (len(changes) - len(replies))]
-        if len(changes) != len(replies):
-            replies = replies[: len(changes)]
-        for change, reply in zip(changes, replies, strict=False):
-            if not {"addSheet", "updateSheetProperties"} & set(change) or (
-                "updateSheetProperties" in change
-                and "gridProperties.rowCount" not in change["updateSheetProperties"]["fields"]
-            ):
-                continue  # a layout request: no grid to learn
-            if "addSheet" in change:
-                added = (reply or {}).get("addSheet", {}).get("properties") or change["addSheet"][
-                    "properties"
-                ]
+        replies = [*replies[: len(changes)], *[{}] * (len(changes) - len(replies))]
+        for change, reply in zip(changes, replies, strict=True):
+            name, spec = next(iter(change.items()))
+            by_id = {grid.sheet_id: title for title, grid in grids.items()}
+            if name == "addSheet":
+                added = (reply or {}).get("addSheet", {}).get("properties") or spec["properties"]
                 size = added.get("gridProperties", {})
                 grids[added["title"]] = _Grid(
                     int(added.get("sheetId", 0)),
@@ -334,11 +356,28 @@ class GoogleSheets:
                     int(size.get("columnCount", 0)),
                 )
                 self._extents[added["title"]] = (0, 0)
-            else:
-                properties = change["updateSheetProperties"]["properties"]
-                title = by_id[properties["sheetId"]]
-                size = properties["gridProperties"]
-                grids[title] = _Grid(properties["sheetId"], size["rowCount"], size["columnCount"])
+                continue
+            sheet_id = _sheet_of(name, spec)
+            title = by_id.get(sheet_id) if sheet_id is not None else None
+            if title is None:
+                continue  # a format that changes nothing this adapter keeps count of
+            grid = grids[title]
+            if name == "updateSheetProperties" and "rowCount" in spec["fields"]:
+                size = spec["properties"]["gridProperties"]
+                grid = dataclasses.replace(grid, rows=size["rowCount"], columns=size["columnCount"])
+            elif name == "addConditionalFormatRule":
+                grid = dataclasses.replace(grid, rules=grid.rules + 1)
+            elif name == "deleteConditionalFormatRule":
+                grid = dataclasses.replace(grid, rules=grid.rules - 1)
+            elif name == "createDeveloperMetadata":
+                created = (reply or {}).get("createDeveloperMetadata", {})
+                metadata = created.get("developerMetadata") or spec["developerMetadata"]
+                grid = dataclasses.replace(
+                    grid,
+                    layout=metadata.get("metadataValue"),
+                    marks=(int(metadata.get("metadataId", 0)),),
+                )
+            grids[title] = grid
         self._grids = grids
 
     def _call(self, action: str, operation: Callable[[], T]) -> T:
@@ -549,6 +588,19 @@ def _literal(value: Any) -> str | int | float | bool:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _sheet_of(name: str, spec: Mapping[str, Any]) -> int | None:
+    """The tab a structural request changes (None for one that names none)."""
+    if name == "updateSheetProperties":
+        return int(spec["properties"]["sheetId"])
+    if name == "addConditionalFormatRule":
+        return int(spec["rule"]["ranges"][0].get("sheetId", 0))
+    if name == "deleteConditionalFormatRule":
+        return int(spec.get("sheetId", 0))
+    if name == "createDeveloperMetadata":
+        return int(spec["developerMetadata"]["location"].get("sheetId", 0))
+    return None
 
 
 def _new_sheet_id(title: str, taken: set[int]) -> int:

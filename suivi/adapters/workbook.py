@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from suivi.adapters.files import save_workbook
 from suivi.adapters.source import SourceError
+from suivi.adapters.tab_layout import sheet_look
 from suivi.adapters.xlsx_package import PackageError, SheetLook, replace_sheets, write_package
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
@@ -88,8 +89,8 @@ class Workbook:
     ) -> None:
         """Replace the owned tabs in the output workbook, leaving every other part as it was.
 
-        Of a tab's layout, what a sheet part holds alone is kept (frozen header, widths,
-        filter); bold and colours would change the workbook's shared styles, so they are not.
+        A tab's layout goes with it: frozen header, widths and filter in its part, colours
+        and bold as conditional formats whose `dxf` styles are appended to the workbook's.
         """
         unknown = set(tabs) - {tab.value for tab in OwnedTab}
         if unknown:
@@ -185,13 +186,8 @@ def _owner_of(path: str) -> tuple[int, int]:
 
 
 def _look(layout: TabLayout) -> SheetLook:
-    """The part of a tab's layout a sheet part carries alone."""
-    last = get_column_letter(max(layout.filter_columns, 1))
-    return SheetLook(
-        frozen_rows=layout.frozen_rows,
-        widths=tuple(layout.widths),
-        filter_ref=f"A1:{last}{max(layout.filter_rows, 1)}" if layout.filter_columns else None,
-    )
+    """The tab's layout as its sheet part and the workbook's `dxf` styles carry it."""
+    return sheet_look(layout)
 
 
 def _save_new(

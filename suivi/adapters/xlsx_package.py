@@ -4,12 +4,15 @@ An .xlsx is a zip of XML parts. Loading and saving it through openpyxl would dro
 computed value of every formula, charts and images; here only the owned sheets' own parts
 are written, plus their entries in `xl/workbook.xml`, `xl/_rels/workbook.xml.rels` and
 `[Content_Types].xml` (edited as text, so their namespaces and prefixes stay as they were).
-Cells are inline strings, numbers and booleans: `sharedStrings.xml` and `styles.xml` are
-never touched.
+Cells are inline strings, numbers and booleans and carry no style: `sharedStrings.xml` is
+never touched. An owned sheet's colours and bold are conditional formats whose `dxf`
+entries are appended to `xl/styles.xml` (or found there from an earlier run): the entries
+already there keep their place, so every index the team's tabs use means what it meant.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import posixpath
 import re
@@ -31,6 +34,9 @@ WORKSHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsh
 WORKBOOK_PART = "xl/workbook.xml"
 WORKBOOK_RELS_PART = "xl/_rels/workbook.xml.rels"
 CONTENT_TYPES_PART = "[Content_Types].xml"
+STYLES_PART = "xl/styles.xml"
+# Where <dxfs> goes among <styleSheet>'s children when the file has none (the schema's order).
+AFTER_DXFS = ("tableStyles", "colors", "extLst")
 # Characters XML 1.0 cannot carry at all; a sheet cell may hold them.
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -43,12 +49,25 @@ class PackageError(ValueError):
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """A conditional format: cells of `ref` equal to `text` (any cell when None) take a
+    background `fill` (hex RGB) and/or bold."""
+
+    ref: str  # e.g. B2:B40
+    text: str | None
+    fill: str | None = None
+    bold: bool = False
+
+
+@dataclass(frozen=True)
 class SheetLook:
-    """What a sheet part can carry without the workbook's shared styles: panes, widths, filter."""
+    """How an owned sheet looks: panes, widths and filter in its part, conditional formats
+    whose styles (`dxf`) go to the workbook's styles."""
 
     frozen_rows: int = 0
     widths: tuple[int, ...] = ()  # characters per column, from A
-    filter_ref: str | None = None  # e.g. A1:H1000
+    filter_ref: str | None = None  # e.g. A1:H40
+    highlights: tuple[Highlight, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,8 +100,18 @@ def replace_sheets(
     if "</sheets>" not in workbook or "</Relationships>" not in relationships:
         raise PackageError("workbook parts in an unexpected form")
     existing = {entry.name: entry for entry in _sheet_entries(workbook, relationships)}
+    styles = [
+        (highlight.fill, highlight.bold)
+        for look in (looks or {}).values()
+        for highlight in look.highlights
+    ]
+    dxf_ids: dict[tuple[str | None, bool], int] = {}
+    if styles and STYLES_PART in parts:  # a package without styles: no colours, nothing added
+        # Styles this cannot edit safely: the tab goes without colours, the styles untouched.
+        with contextlib.suppress(PackageError):
+            parts[STYLES_PART], dxf_ids = with_dxfs(parts[STYLES_PART], styles)
     for title, rows in sheets.items():
-        xml, rels = sheet_parts(rows, links.get(title, {}), (looks or {}).get(title))
+        xml, rels = sheet_parts(rows, links.get(title, {}), (looks or {}).get(title), dxf_ids)
         entry = existing.get(title)
         if entry is not None:
             parts[entry.part] = xml
@@ -118,10 +147,16 @@ def write_package(parts: Mapping[str, bytes], handle: Any) -> None:
 
 
 def sheet_parts(
-    rows: Rows, links: Mapping[str, str] | None = None, look: SheetLook | None = None
+    rows: Rows,
+    links: Mapping[str, str] | None = None,
+    look: SheetLook | None = None,
+    dxf_ids: Mapping[tuple[str | None, bool], int] | None = None,
 ) -> tuple[bytes, bytes | None]:
     """A worksheet part (text as inline strings, numbers as numbers, no cell styled) and its
-    relationships part when a link points into another file (`tpm.xlsx#'Tab'!B5`)."""
+    relationships part when a link points into another file (`tpm.xlsx#'Tab'!B5`).
+
+    `dxf_ids` gives each (fill, bold) of the look's highlights its `dxf` in the workbook's
+    styles; a highlight without one is left out."""
     look = look or SheetLook()
     links = links or {}
     external = {cell: target for cell, target in links.items() if not target.startswith("#")}
@@ -152,6 +187,7 @@ def sheet_parts(
     lines.append("</sheetData>")
     if look.filter_ref:
         lines.append(f"<autoFilter ref={quoteattr(look.filter_ref)}/>")
+    lines += _conditional_formats(look.highlights, dxf_ids or {})
     if links:
         anchors = "".join(
             f'<hyperlink ref={quoteattr(cell)} r:id="{ids[cell]}"/>'
@@ -173,6 +209,115 @@ def sheet_parts(
             f'<Relationships xmlns="{PACKAGE_RELS_NS}">{targets}</Relationships>'
         ).encode()
     return "".join(lines).encode(), rels
+
+
+def _conditional_formats(
+    highlights: Sequence[Highlight], dxf_ids: Mapping[tuple[str | None, bool], int]
+) -> list[str]:
+    """<conditionalFormatting> elements, one per highlight with a style, in priority order."""
+    elements = []
+    for priority, highlight in enumerate(
+        (h for h in highlights if (h.fill, h.bold) in dxf_ids), start=1
+    ):
+        dxf = dxf_ids[(highlight.fill, highlight.bold)]
+        if highlight.text is None:
+            rule = f'<cfRule type="expression" dxfId="{dxf}" priority="{priority}"><formula>TRUE</formula></cfRule>'
+        else:
+            literal = '"' + _xml_text(highlight.text).replace('"', '""') + '"'
+            rule = (
+                f'<cfRule type="cellIs" dxfId="{dxf}" priority="{priority}" operator="equal">'
+                f"<formula>{escape(literal)}</formula></cfRule>"
+            )
+        elements.append(
+            f"<conditionalFormatting sqref={quoteattr(highlight.ref)}>{rule}</conditionalFormatting>"
+        )
+    return elements
+
+
+def with_dxfs(
+    styles: bytes, wanted: Sequence[tuple[str | None, bool]]
+) -> tuple[bytes, dict[tuple[str | None, bool], int]]:
+    """The styles part with a `dxf` for each (fill, bold) wanted, and each one's index.
+
+    An identical `dxf` already there (an earlier run's) is reused; the others are appended
+    after the existing ones, whose indexes stay as they were. Only `<dxfs>` changes.
+    """
+    try:
+        text = styles.decode("utf-8")
+        root = ElementTree.fromstring(text)
+    except (UnicodeDecodeError, ElementTree.ParseError) as error:
+        raise PackageError(f"styles part cannot be parsed: {error}") from None
+    found = re.search(r"<(?:([A-Za-z_][\w.-]*):)?styleSheet\b", text)
+    if found is None or root.tag != f"{{{MAIN_NS}}}styleSheet":
+        raise PackageError("styles part in an unexpected form")
+    prefix = f"{found.group(1)}:" if found.group(1) else ""
+    block = root.find(f"{{{MAIN_NS}}}dxfs")
+    known = [_canonical(element) for element in (block if block is not None else [])]
+    ids: dict[tuple[str | None, bool], int] = {}
+    added: list[str] = []
+    for fill, bold in dict.fromkeys(wanted):
+        xml = _dxf_xml(fill, bold, prefix)
+        canonical = _canonical(ElementTree.fromstring(_dxf_xml(fill, bold, "x:", declare=True)))
+        if canonical not in known:
+            known.append(canonical)
+            added.append(xml)
+        ids[(fill, bold)] = known.index(canonical)
+    if added:
+        text = _append_dxfs(text, prefix, "".join(added), len(known))
+    return text.encode("utf-8"), ids
+
+
+def _dxf_xml(fill: str | None, bold: bool, prefix: str, *, declare: bool = False) -> str:
+    """One differential format: bold and/or a solid background (as Excel writes them)."""
+    p = prefix
+    namespace = f' xmlns:{p[:-1]}="{MAIN_NS}"' if declare else ""
+    font = f"<{p}font><{p}b/></{p}font>" if bold else ""
+    background = (
+        f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FF{fill}"/>'
+        f'<{p}bgColor rgb="FF{fill}"/></{p}patternFill></{p}fill>'
+        if fill
+        else ""
+    )
+    return f"<{p}dxf{namespace}>{font}{background}</{p}dxf>"
+
+
+def _canonical(element: ElementTree.Element) -> str:
+    """An element's canonical XML (C14N), whatever prefixes the file used."""
+    return ElementTree.canonicalize(
+        ElementTree.tostring(element, encoding="unicode"), strip_text=True
+    )
+
+
+def _append_dxfs(text: str, prefix: str, entries: str, count: int) -> str:
+    """`entries` added at the end of <dxfs> (made where the schema puts it when missing)."""
+    p = re.escape(prefix)
+    closed = re.search(rf"</{p}dxfs\s*>", text)
+    if closed is not None:
+        text = text[: closed.start()] + entries + text[closed.start() :]
+    else:
+        empty = re.search(rf"<{p}dxfs\b[^>]*/>", text)
+        if empty is not None:
+            opening = empty.group()[:-2].rstrip() + ">"
+            text = (
+                text[: empty.start()] + opening + entries + f"</{prefix}dxfs>" + text[empty.end() :]
+            )
+        else:
+            place = min(
+                (m.start() for name in AFTER_DXFS if (m := re.search(rf"<{p}{name}\b", text))),
+                default=text.rindex(f"</{prefix}styleSheet"),
+            )
+            text = (
+                text[:place]
+                + f'<{prefix}dxfs count="{count}">{entries}</{prefix}dxfs>'
+                + text[place:]
+            )
+            return text
+    return re.sub(
+        rf'(<{p}dxfs\b[^>]*?)(\s+count="\d*")?(\s*>)',
+        lambda m: f'{m.group(1)} count="{count}"{m.group(3)}',
+        text,
+        count=1,
+    )
 
 
 def _set_rels(parts: dict[str, bytes], part: str, rels: bytes | None) -> None:

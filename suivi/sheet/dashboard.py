@@ -3,15 +3,15 @@
 Pure: the table still starts at A1 with one row per item (written RAW by the adapters); this
 module says how the tab looks (frozen header, widths, a filter, colour by state as conditional
 formats, so the cells stay plain values) and what the summary block to the right holds
-(counts by state, next committee, next deliverables). The workbook and Google adapters apply
-the layout each in their own way (`suivi.adapters.tab_layout`, `google_sheets`).
+(counts by state, next committee, next deliverables), laid out in row 1 right of the table's
+header (`suivi.sheet.summary_strip`: a filter never hides it). The workbook and Google
+adapters apply the layout each in their own way (`suivi.adapters.tab_layout`,
+`google_sheets`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,11 +20,11 @@ from suivi.i18n import format_day, label
 from suivi.i18n.catalogs import gettext
 from suivi.model import RawTab
 from suivi.schema import OwnedTab
+from suivi.sheet.summary_strip import strip_widths, summary_strip, with_strip
 
 # Column widths of the tracking table, in characters (ID, state, days, finish, alerts, updated,
-# kind, name, owner); a summary column after one blank one.
+# kind, name, owner); the summary strip's after one blank one.
 TRACKING_WIDTHS = (10, 20, 9, 12, 28, 12, 11, 48, 20)
-SUMMARY_WIDTHS = (3, 28, 16)
 STATE_COLUMN = 1  # "Statut calculé", where the colours go
 NEXT_DELIVERABLES = 5
 # A tracking state's tone, which the sheet's colours and the terminal's styles both follow.
@@ -73,13 +73,6 @@ class TabLayout:
     colours: tuple[StateColour, ...] = ()
     bold_cells: tuple[tuple[int, int], ...] = field(default=())  # (row, column), 0-based
 
-    def fingerprint(self) -> str:
-        """A short digest: the Google adapter re-applies the layout only when it changed."""
-        shape = json.dumps(
-            [self.frozen_rows, self.widths, self.filter_columns, [c.__dict__ for c in self.colours]]
-        )
-        return hashlib.sha256(shape.encode()).hexdigest()[:16]
-
 
 def summary_block(
     tracking: pd.DataFrame, committees: pd.DataFrame, as_of: dt.date, language: str
@@ -113,19 +106,6 @@ def summary_block(
     return rows
 
 
-def with_summary(table: RawTab, block: RawTab) -> RawTab:
-    """The table from A1, and the block to its right after one blank column."""
-    width = max((len(row) for row in table), default=0)
-    height = max(len(table), len(block))
-    padded = [list(table[index]) if index < len(table) else [] for index in range(height)]
-    return [
-        [*row, *[""] * (width - len(row)), "", *(block[index] if index < len(block) else [])]
-        if index < len(block)
-        else row
-        for index, row in enumerate(padded)
-    ]
-
-
 def tracking_layout(table: RawTab, languages: tuple[str, ...]) -> TabLayout:
     """Frozen header, widths, a filter over the table, colours by state in `languages`' words."""
     width = max((len(row) for row in table[:1]), default=0)
@@ -137,7 +117,7 @@ def tracking_layout(table: RawTab, languages: tuple[str, ...]) -> TabLayout:
     summary_column = width + 1
     return TabLayout(
         frozen_rows=1,
-        widths=(*TRACKING_WIDTHS[:width], *SUMMARY_WIDTHS),
+        widths=(*TRACKING_WIDTHS[:width], *strip_widths()),
         filter_columns=width,
         filter_rows=len(table),
         colours=tuple(StateColour(STATE_COLUMN, text, colour) for text, colour in sorted(words)),
@@ -152,11 +132,12 @@ def tracking_dashboard(
     as_of: dt.date,
     language: str,
 ) -> tuple[dict[str, RawTab], dict[str, TabLayout]]:
-    """The owned tabs with the summary block beside the tracking table, and that tab's layout."""
+    """The owned tabs with the summary in row 1 right of the tracking table, and its layout."""
     title = OwnedTab.TRACKING.value
     if title not in tabs:
         return tabs, {}
     table = tabs[title]
     layout = tracking_layout(table, (language,))
     block = summary_block(tracking, committees, as_of, language)
-    return {**tabs, title: with_summary(table, block)}, {title: layout}
+    strip = summary_strip(block, language)
+    return {**tabs, title: with_strip(table, strip)}, {title: layout}

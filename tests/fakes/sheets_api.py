@@ -415,6 +415,11 @@ class FakeTab:
     # What was set on the tab besides values: validation, number formats, protection, and the
     # formatting requests (widths, filter, conditional formats) kept as sent.
     layout: TabLayout = field(default_factory=lambda: TabLayout())
+    # As the API holds them: the rules in order (an index names one), one basic filter at
+    # most, developer metadata located on the tab.
+    conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+    basic_filter: dict[str, Any] | None = None
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
 
     def properties(self, index: int) -> dict[str, Any]:
         """SheetProperties as the API returns them."""
@@ -468,6 +473,13 @@ class FakeSpreadsheet:
         sheets = []
         for index, tab in enumerate(self.tabs):
             sheet: dict[str, Any] = {"properties": tab.properties(index)}
+            # Empty lists and an absent filter are left out, as Google's JSON does.
+            if tab.conditional_formats:
+                sheet["conditionalFormats"] = copy.deepcopy(tab.conditional_formats)
+            if tab.basic_filter is not None:
+                sheet["basicFilter"] = copy.deepcopy(tab.basic_filter)
+            if tab.developer_metadata:
+                sheet["developerMetadata"] = copy.deepcopy(tab.developer_metadata)
             if tab.merges:
                 # Google's JSON leaves out zero values there: sheet 0's merges carry no sheetId.
                 grid_id = {"sheetId": tab.sheet_id} if tab.sheet_id else {}
@@ -723,8 +735,14 @@ class IdentityAndDrive:
             if pending["challenge"] and challenge != pending["challenge"]:
                 raise refuse("invalid_grant", "Invalid code verifier.")
             refresh = "1//fake-" + secrets.token_urlsafe(24)
-            state["users"][refresh] = (client.client_id, client.client_secret, client.consenting_email)
-            return self._issue(client.consenting_email, pending["scope"]) | {"refresh_token": refresh}
+            state["users"][refresh] = (
+                client.client_id,
+                client.client_secret,
+                client.consenting_email,
+            )
+            return self._issue(client.consenting_email, pending["scope"]) | {
+                "refresh_token": refresh
+            }
         if grant_type == CLIENT_CREDENTIALS_GRANT:
             client = state["clients"].get(one("client_id"))
             if client is None or client.client_secret != one("client_secret"):
@@ -790,14 +808,28 @@ class IdentityAndDrive:
                     "canShare": spreadsheet.access == "writer",
                 },
             }
-            return select_fields(file, parse_fields(_first(query, "fields", "kind,id,name,mimeType")))
+            return select_fields(
+                file, parse_fields(_first(query, "fields", "kind,id,name,mimeType"))
+            )
         if spreadsheet.access != "writer":
-            raise ApiError(403, google_error(403, "The user does not have sufficient permissions for this file.", "PERMISSION_DENIED"))
+            raise ApiError(
+                403,
+                google_error(
+                    403,
+                    "The user does not have sufficient permissions for this file.",
+                    "PERMISSION_DENIED",
+                ),
+            )
         request = body or {}
         if request.get("type") != "user" or "@" not in str(request.get("emailAddress", "")):
             raise bad_request("The permission type field is required.")
         spreadsheet.shared_with[str(request["emailAddress"]).lower()] = str(request.get("role"))
-        return {"kind": "drive#permission", "id": secrets.token_hex(8), "type": "user", "role": request.get("role")}
+        return {
+            "kind": "drive#permission",
+            "id": secrets.token_hex(8),
+            "type": "user",
+            "role": request.get("role"),
+        }
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         """A new spreadsheet, with the tabs the request names (else one empty tab)."""
@@ -1257,6 +1289,41 @@ class FakeSheetsApi(IdentityAndDrive):
         ]
         return {"spreadsheetId": spreadsheet.key, "replies": replies}
 
+    def _developer_metadata(
+        self, spreadsheet: FakeSpreadsheet, name: str, spec: dict[str, Any], where: str
+    ) -> dict[str, Any]:
+        """createDeveloperMetadata on a tab, deleteDeveloperMetadata by a lookup."""
+        if name == "deleteDeveloperMetadata":
+            lookup = spec.get("dataFilter", {}).get("developerMetadataLookup")
+            if not lookup:
+                raise bad_request(f"{where}: dataFilter.developerMetadataLookup is required")
+            deleted = []
+            for tab in spreadsheet.tabs:
+                kept = [e for e in tab.developer_metadata if not _metadata_matches(e, lookup)]
+                deleted += [e for e in tab.developer_metadata if _metadata_matches(e, lookup)]
+                tab.developer_metadata = kept
+            return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": deleted}}
+        metadata = dict(spec.get("developerMetadata", {}))
+        if not metadata.get("metadataKey"):
+            raise bad_request(f"{where}: Developer metadata must always have a key specified.")
+        if metadata.get("visibility") not in METADATA_VISIBILITIES:
+            raise bad_request(
+                f"{where}: Developer metadata must always have a visibility specified."
+            )
+        location = metadata.get("location", {})
+        if "sheetId" not in location:
+            raise bad_request(f"{where}: this fake only locates developer metadata on a tab")
+        tab = spreadsheet.tab_by_id(int(location["sheetId"]))
+        if tab is None:
+            raise bad_request(f"{where}: No grid with id: {location['sheetId']}")
+        taken = {e["metadataId"] for other in spreadsheet.tabs for e in other.developer_metadata}
+        if "metadataId" in metadata and metadata["metadataId"] in taken:
+            raise bad_request(f"{where}: Metadata with ID {metadata['metadataId']} already exists.")
+        metadata.setdefault("metadataId", next(self._ids))
+        metadata["location"] = {"locationType": "SHEET", "sheetId": tab.sheet_id}
+        tab.developer_metadata.append(metadata)
+        return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(metadata)}}
+
     def _structural(
         self, spreadsheet: FakeSpreadsheet, index: int, request: dict[str, Any]
     ) -> dict[str, Any]:
@@ -1309,6 +1376,10 @@ class FakeSheetsApi(IdentityAndDrive):
             return layout_request(spreadsheet, name, spec, where)
         if name in FORMAT_REQUESTS:
             return _format_request(spreadsheet, name, spec, where)
+        if name in RULE_AND_FILTER_REQUESTS:
+            return _rule_or_filter(spreadsheet, name, spec, where)
+        if name in METADATA_REQUESTS:
+            return self._developer_metadata(spreadsheet, name, spec, where)
         sheet_id = spec.get("sheetId", spec.get("properties", {}).get("sheetId"))
         tab = spreadsheet.tab_by_id(int(sheet_id or 0))
         if name not in ("deleteSheet", "updateSheetProperties", "appendDimension"):
@@ -1371,6 +1442,38 @@ FORMAT_REQUESTS = (
 )
 
 
+RULE_AND_FILTER_REQUESTS = ("deleteConditionalFormatRule", "clearBasicFilter")
+METADATA_REQUESTS = ("createDeveloperMetadata", "deleteDeveloperMetadata")
+METADATA_VISIBILITIES = ("DOCUMENT", "PROJECT")
+
+
+def _rule_or_filter(
+    spreadsheet: FakeSpreadsheet, name: str, spec: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """deleteConditionalFormatRule (by index, 400 when none is there) and clearBasicFilter."""
+    sheet_id = int(spec.get("sheetId", 0))
+    tab = spreadsheet.tab_by_id(sheet_id)
+    if tab is None:
+        raise bad_request(f"{where}: No grid with id: {sheet_id}")
+    if name == "clearBasicFilter":
+        tab.basic_filter = None
+        return {}
+    index = int(spec.get("index", 0))
+    if not 0 <= index < len(tab.conditional_formats):
+        raise bad_request(f"{where}: No conditional format on sheet: {sheet_id} at index: {index}")
+    return {"deleteConditionalFormatRule": {"rule": tab.conditional_formats.pop(index)}}
+
+
+def _metadata_matches(entry: dict[str, Any], lookup: dict[str, Any]) -> bool:
+    """DeveloperMetadataLookup: every field given must match (id, key, value, sheet)."""
+    location = lookup.get("metadataLocation", {})
+    return all(
+        entry.get(name) == lookup[name]
+        for name in ("metadataId", "metadataKey", "metadataValue", "visibility")
+        if name in lookup
+    ) and ("sheetId" not in location or entry["location"].get("sheetId") == location["sheetId"])
+
+
 def _is_formatting(name: str, spec: dict[str, Any]) -> bool:
     """A repeatCell that sets more than a number format is the tracking tab's formatting."""
     return name == "repeatCell" and spec.get("fields") != "userEnteredFormat.numberFormat"
@@ -1388,11 +1491,29 @@ def _format_request(
     }[name]()
     if not ranges:
         raise bad_request(f"{where}: a range is required")
+    tabs = []
     for grid_range in ranges:
         tab = spreadsheet.tab_by_id(int(grid_range.get("sheetId", 0)))
         if tab is None:
             raise bad_request(f"{where}: No grid with id: {grid_range.get('sheetId')}")
+        if int(grid_range.get("endIndex", grid_range.get("endColumnIndex", 0))) > tab.columns:
+            raise bad_request(
+                f"{where}: Range ({tab.title}) exceeds grid limits. Max rows: {tab.rows},"
+                f" max columns: {tab.columns}"
+            )
         tab.layout.requests.append({name: spec})
+        tabs.append(tab)
+    if name == "setBasicFilter":  # a tab has one basic filter: this one replaces it
+        tabs[0].basic_filter = copy.deepcopy(spec.get("filter", {}))
+    elif name == "addConditionalFormatRule":
+        rule = copy.deepcopy(spec.get("rule", {}))
+        if "booleanRule" not in rule and "gradientRule" not in rule:
+            raise bad_request(f"{where}: a booleanRule or a gradientRule is required")
+        rules = tabs[0].conditional_formats
+        index = int(spec.get("index", 0))
+        if not 0 <= index <= len(rules):
+            raise bad_request(f"{where}: Invalid index {index}")
+        rules.insert(index, rule)
     return {}
 
 
