@@ -21,9 +21,10 @@ from flows.hooks import alert_failure
 from flows.schedule import daily_run_days
 from flows.secret_blocks import resolve_secrets
 from suivi.adapters.store import open_store
+from suivi.jobs.flow_names import DAILY_FLOW
 from tasks.notify import deliver, plan_emails
 
-FLOW_NAME = "daily-watch"
+FLOW_NAME = DAILY_FLOW
 
 
 @flow(name=FLOW_NAME, on_failure=[alert_failure], on_crashed=[alert_failure])

@@ -20,9 +20,10 @@ from flows.common import (
 from flows.hooks import alert_failure
 from flows.secret_blocks import resolve_secrets
 from suivi.adapters.store import open_store
+from suivi.jobs.flow_names import WEEKLY_FLOW
 from tasks.notify import deliver, plan_emails
 
-FLOW_NAME = "weekly-summary"
+FLOW_NAME = WEEKLY_FLOW
 
 
 @flow(name=FLOW_NAME, on_failure=[alert_failure], on_crashed=[alert_failure])
