@@ -21,6 +21,7 @@ from prefect.states import Completed
 
 from flows.artifacts import publish_artifacts
 from flows.catchup import current_timing, day_of, is_late, later_run_due, stand_aside_message
+from flows.forced import ForcedRun, record_forced_run
 from flows.secret_blocks import RunSettings
 from suivi.adapters.sheets import Source, google_key, open_source
 from suivi.adapters.store import FAILED_STATE, Store
@@ -276,11 +277,12 @@ def report_run(
     delivery: Delivery,
     store: Store,
     run: RunRecord,
-    forced: tuple[Config, Env] | None = None,
+    forced: ForcedRun | None = None,
 ) -> dict[str, object]:
     """Log and publish what the run did, note unsent e-mails in the sheets, record the end.
 
-    `forced`: the run was started with `force`; it is recorded and told to the officer.
+    `forced`: the run was started with `force`; its report says so and by what (the officer's
+    notice went with the run's e-mails, `flows.forced.with_forced_notice`).
 
     Raises `RunIncomplete` when something due was not done, so the flow run ends Failed.
     """
@@ -298,10 +300,8 @@ def report_run(
     for failure in delivery.failures:
         logger.warning("not sent: %s: %s", failure.key, failure.error)
     report = run_report(flow_name, day, gathered, delivery)
-    if forced is not None and run.id is not None:
-        from flows.forced import report_forced_run
-
-        report_forced_run(flow_name, day, report, store, forced[1], forced[0], logger)
+    if forced is not None:
+        record_forced_run(report, forced, logger)
     pending = unsent(delivery)
     if pending and run.id is not None:
         tell_the_sheets(gathered, delivery, day, logger)
