@@ -3,6 +3,11 @@
 One broken project never stops the others. A run that did not do everything due (a project
 failed, an e-mail still pending after its retries) ends Failed, naming it (CONTRACT §6.4);
 a run that stops half-way is recorded `failed`, so what it saw is still news to the next.
+
+The run's log lines stay in English, untranslated: they are read in the Prefect UI or the
+journal by whoever maintains the machine, and searched for as they are written. What the team
+and the officer read (e-mails, the sheets' `Contrôles` tab, `suivi serve`'s own lines) goes
+through the catalogs.
 """
 
 from __future__ import annotations

@@ -63,7 +63,9 @@ def login_name() -> str:
         return "?"
 
 
-def with_forced_notice(emails: list[Email], forced: ForcedRun | None, config: Config) -> list[Email]:
+def with_forced_notice(
+    emails: list[Email], forced: ForcedRun | None, config: Config
+) -> list[Email]:
     """The run's e-mails, and last the officer's notice when the run is forced.
 
     Forced, every e-mail of the run goes out again, whether or not it went before: the notice

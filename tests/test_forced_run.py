@@ -105,4 +105,3 @@ def test_who_started_a_forced_run_is_said_in_the_officers_language(language: str
             starter, ["amina", "pc-12"]
         )
         assert all(name in said for name in names)  # names stay as they are
-

@@ -49,7 +49,9 @@ class StartedBy:
         """
         names = self._names()
         if is_rtl(language):
-            names = {key: f"{FIRST_STRONG_ISOLATE}{name}{POP_ISOLATE}" for key, name in names.items()}
+            names = {
+                key: f"{FIRST_STRONG_ISOLATE}{name}{POP_ISOLATE}" for key, name in names.items()
+            }
         return gettext(STARTED_BY[self.starter], language, **names)
 
     def for_the_log(self) -> str:
