@@ -29,7 +29,7 @@ from flows.catchup import current_timing, day_of, is_late, later_run_due, stand_
 from flows.forced import ForcedRun, record_forced_run
 from flows.secret_blocks import RunSettings
 from suivi.adapters.sheets import Source, google_key, open_source
-from suivi.adapters.store import FAILED_STATE, Store
+from suivi.adapters.store import FAILED_STATE, Snapshot, Store
 from suivi.jobs.delivery import Delivery
 from suivi.jobs.pipeline import (
     Assessment,
@@ -39,7 +39,7 @@ from suivi.jobs.pipeline import (
     unsent_mail_problem,
 )
 from suivi.jobs.reads import google_pace, read_ahead
-from suivi.model import RawTabs
+from suivi.model import Problem, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
@@ -177,17 +177,44 @@ def follow_project(
             f"{len(tracking)} activities and deliverables ({late} late),"
             f" {len(assessment.indicators)} indicators, {len(assessment.problems)} data problems"
         )
+    notes: list[Problem] = []
     if run_id is not None:  # a dry run records and writes nothing
         # Write back first: if the sheet refuses it, the project fails with nothing recorded,
         # and the next run still sees today's changes (what became late is alerted then).
         if project.write_back is not False:
             with timed(logger, f"{code}: written back") as written:
                 write_sheet(source, assessment, as_of)
-                assessment = noting_companion(source, assessment)
+                noted = noting_companion(source, assessment)
+                notes = noted.problems[len(assessment.problems) :]
+                assessment = noted
                 written["detail"] = "Suivi automatique and Contrôles"
         with timed(logger, f"{code}: snapshot stored"):
             save_snapshot(store, run_id, assessment, as_of)
-    return Followed(project_view(assessment, previous, config), source, assessment)
+    view = told_once(project_view(assessment, previous, config), notes, previous)
+    return Followed(view, source, assessment)
+
+
+def told_once(view: ProjectView, notes: list[Problem], previous: Snapshot | None) -> ProjectView:
+    """The view without the notes the last run of this flow already had: each is told once.
+
+    A note (the tracking went to a companion workbook) stays true run after run; the officer
+    and the team read it in the first weekly summary (and problem report) that has it, not
+    every week after. It stays in every snapshot, so the comparison with the last run holds,
+    and it is told again when it changes (another companion file) or comes back after a gap.
+    """
+    if previous is None or not notes:
+        return view
+    seen = {note_identity(problem) for problem in previous.problems}
+    told = [note for note in notes if note_identity(note) in seen]
+    if not told:
+        return view
+    problems = [p for p in view.tables.problems if not any(p is note for note in told)]
+    return dataclasses.replace(view, tables=dataclasses.replace(view.tables, problems=problems))
+
+
+def note_identity(problem: Problem) -> tuple[str, str, str, str, str]:
+    """What makes a note the same one from run to run (its reason's wording may change)."""
+    return (problem.project, problem.tab, problem.cell, problem.value, problem.message)
 
 
 def read_project_sheet(
