@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from suivi.i18n import is_rtl
-from suivi.i18n.catalogs import N_, gettext
+from suivi.i18n.catalogs import N_, SOURCE_LANGUAGE, gettext
 from suivi.notify.messages import Message, MessageKind
 from suivi.notify.render import FIRST_STRONG_ISOLATE, POP_ISOLATE
 from suivi.settings import Config
@@ -21,14 +21,6 @@ STARTED_BY: dict[Starter, str] = {
     "api": N_("a request to the Prefect API for the deployment {deployment}"),
     "terminal": N_("{user} at a terminal on {host} ({command})"),
     "script": N_("a script or a scheduled task on {host}, as {user} ({command})"),
-}
-# The same in English, for the run's log and its stored report: read by whoever maintains the
-# machine, in one language whatever the officer's.
-STARTED_BY_IN_LOGS: dict[Starter, str] = {
-    "schedule": "the schedule of deployment {deployment}",
-    "api": "deployment {deployment} through the Prefect API",
-    "terminal": "{user} at a terminal on {host} ({command})",
-    "script": "a direct call on {host} as {user} ({command}, or a script)",
 }
 COMMAND = "suivi run --force"
 
@@ -55,8 +47,8 @@ class StartedBy:
         return gettext(STARTED_BY[self.starter], language, **names)
 
     def for_the_log(self) -> str:
-        """In English, for the run's log and the history store."""
-        return STARTED_BY_IN_LOGS[self.starter].format(**self._names())
+        """In English, for the run's log and stored report (read by whoever maintains the machine)."""
+        return self.said_in(SOURCE_LANGUAGE)
 
     def _names(self) -> dict[str, str]:
         return {
