@@ -3,6 +3,11 @@
 One broken project never stops the others. A run that did not do everything due (a project
 failed, an e-mail still pending after its retries) ends Failed, naming it (CONTRACT §6.4);
 a run that stops half-way is recorded `failed`, so what it saw is still news to the next.
+
+The run's log lines stay in English, untranslated: they are read in the Prefect UI or the
+journal by whoever maintains the machine, and searched for as they are written. What the team
+and the officer read (e-mails, the sheets' `Contrôles` tab, `suivi serve`'s own lines) goes
+through the catalogs.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from prefect.states import Completed
 
 from flows.artifacts import publish_artifacts
 from flows.catchup import current_timing, day_of, is_late, later_run_due, stand_aside_message
+from flows.forced import ForcedRun, record_forced_run
 from flows.secret_blocks import RunSettings
 from suivi.adapters.sheets import Source, google_key, open_source
-from suivi.adapters.store import FAILED_STATE, Store
+from suivi.adapters.store import FAILED_STATE, Snapshot, Store
 from suivi.jobs.delivery import Delivery
 from suivi.jobs.pipeline import (
     Assessment,
@@ -33,7 +39,7 @@ from suivi.jobs.pipeline import (
     unsent_mail_problem,
 )
 from suivi.jobs.reads import google_pace, read_ahead
-from suivi.model import RawTabs
+from suivi.model import Problem, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
@@ -171,17 +177,44 @@ def follow_project(
             f"{len(tracking)} activities and deliverables ({late} late),"
             f" {len(assessment.indicators)} indicators, {len(assessment.problems)} data problems"
         )
+    notes: list[Problem] = []
     if run_id is not None:  # a dry run records and writes nothing
         # Write back first: if the sheet refuses it, the project fails with nothing recorded,
         # and the next run still sees today's changes (what became late is alerted then).
         if project.write_back is not False:
             with timed(logger, f"{code}: written back") as written:
                 write_sheet(source, assessment, as_of)
-                assessment = noting_companion(source, assessment)
+                noted = noting_companion(source, assessment)
+                notes = noted.problems[len(assessment.problems) :]
+                assessment = noted
                 written["detail"] = "Suivi automatique and Contrôles"
         with timed(logger, f"{code}: snapshot stored"):
             save_snapshot(store, run_id, assessment, as_of)
-    return Followed(project_view(assessment, previous, config), source, assessment)
+    view = told_once(project_view(assessment, previous, config), notes, previous)
+    return Followed(view, source, assessment)
+
+
+def told_once(view: ProjectView, notes: list[Problem], previous: Snapshot | None) -> ProjectView:
+    """The view without the notes the last run of this flow already had: each is told once.
+
+    A note (the tracking went to a companion workbook) stays true run after run; the officer
+    and the team read it in the first weekly summary (and problem report) that has it, not
+    every week after. It stays in every snapshot, so the comparison with the last run holds,
+    and it is told again when it changes (another companion file) or comes back after a gap.
+    """
+    if previous is None or not notes:
+        return view
+    seen = {note_identity(problem) for problem in previous.problems}
+    told = [note for note in notes if note_identity(note) in seen]
+    if not told:
+        return view
+    problems = [p for p in view.tables.problems if not any(p is note for note in told)]
+    return dataclasses.replace(view, tables=dataclasses.replace(view.tables, problems=problems))
+
+
+def note_identity(problem: Problem) -> tuple[str, str, str, str, str]:
+    """What makes a note the same one from run to run (its reason's wording may change)."""
+    return (problem.project, problem.tab, problem.cell, problem.value, problem.message)
 
 
 def read_project_sheet(
@@ -276,11 +309,12 @@ def report_run(
     delivery: Delivery,
     store: Store,
     run: RunRecord,
-    forced: tuple[Config, Env] | None = None,
+    forced: ForcedRun | None = None,
 ) -> dict[str, object]:
     """Log and publish what the run did, note unsent e-mails in the sheets, record the end.
 
-    `forced`: the run was started with `force`; it is recorded and told to the officer.
+    `forced`: the run was started with `force`; its report says so and by what (the officer's
+    notice went with the run's e-mails, `flows.forced.with_forced_notice`).
 
     Raises `RunIncomplete` when something due was not done, so the flow run ends Failed.
     """
@@ -298,10 +332,8 @@ def report_run(
     for failure in delivery.failures:
         logger.warning("not sent: %s: %s", failure.key, failure.error)
     report = run_report(flow_name, day, gathered, delivery)
-    if forced is not None and run.id is not None:
-        from flows.forced import report_forced_run
-
-        report_forced_run(flow_name, day, report, store, forced[1], forced[0], logger)
+    if forced is not None:
+        record_forced_run(report, forced, logger)
     pending = unsent(delivery)
     if pending and run.id is not None:
         tell_the_sheets(gathered, delivery, day, logger)

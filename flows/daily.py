@@ -17,13 +17,15 @@ from flows.common import (
     stood_aside,
     timed,
 )
+from flows.forced import forced_run, with_forced_notice
 from flows.hooks import alert_failure
 from flows.schedule import daily_run_days
 from flows.secret_blocks import resolve_secrets
 from suivi.adapters.store import open_store
+from suivi.jobs.flow_names import DAILY_FLOW
 from tasks.notify import deliver, plan_emails
 
-FLOW_NAME = "daily-watch"
+FLOW_NAME = DAILY_FLOW
 
 
 @flow(name=FLOW_NAME, on_failure=[alert_failure], on_crashed=[alert_failure])
@@ -47,6 +49,7 @@ def daily_watch(
         open_store(settings.env.database_url) as store,
         recorded_run(store, FLOW_NAME, day, dry_run) as run,
     ):
+        forced = forced_run(FLOW_NAME, day, force=force, dry_run=dry_run)
         # Each project: read → assess → write back → store; one failure never stops the rest.
         gathered = follow_projects(config, settings, store, run.id, day)
         # Reminders due on days without a run, or on days no run saw, go now (§6.1).
@@ -57,6 +60,8 @@ def daily_watch(
                 run_weekdays=daily_run_days(), last_run=last_run,
             )  # fmt: skip
         with timed(logger, "e-mails delivered"):  # each once: the outbox remembers every key
+            # A forced run's notice to the officer goes with them, on the same connection.
+            emails = with_forced_notice(emails, forced, config)
             delivery = deliver(emails, store, settings.env, config, dry_run, force)
         return report_run(
             FLOW_NAME,
@@ -65,5 +70,5 @@ def daily_watch(
             delivery,
             store,
             run,
-            (config, settings.env) if force else None,
+            forced,
         )

@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from flows.running_server import announced
+from suivi.i18n.catalogs import N_, gettext
 
 ROOT = Path(__file__).resolve().parents[1]  # where the code and its prefect.yaml live
 HOST = "127.0.0.1"
@@ -51,7 +52,19 @@ AUTH_USER = "suivi"
 
 
 class ServeError(RuntimeError):
-    """`suivi serve` cannot start; the message says what to change."""
+    """`suivi serve` cannot start; the message says what to change.
+
+    Whoever starts `suivi serve` reads it (the officer, or whoever installs the machine), so it
+    is said in the settings' language (`said_in`); `str()` keeps the English, for tracebacks.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values))
+        self.message, self.values = message, values
+
+    def said_in(self, language: str) -> str:
+        """The message in `language`, its values as they are."""
+        return gettext(self.message, language, **self.values)
 
 
 # ---------------------------------------------------------------- prefect.yaml → deployments
@@ -70,10 +83,12 @@ def read_deployments(prefect_file: Path) -> list[dict[str, Any]]:
     try:
         document = yaml.safe_load(prefect_file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise ServeError(f"{prefect_file}: cannot read the deployments: {error}") from None
+        raise ServeError(
+            N_("{file}: cannot read the deployments: {error}"), file=prefect_file, error=error
+        ) from None
     entries = document.get("deployments") if isinstance(document, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise ServeError(f"{prefect_file}: no `deployments:` list")
+        raise ServeError(N_("{file}: no `deployments:` list"), file=prefect_file)
     return entries
 
 
@@ -93,7 +108,7 @@ def schedule_of(entry: Mapping[str, Any]) -> Any:
         return Interval(entry["interval"], anchor_date=entry.get("anchor_date"), **common)
     if "rrule" in entry:
         return RRule(entry["rrule"], **common)
-    raise ServeError(f"a schedule needs cron, interval or rrule: {dict(entry)}")
+    raise ServeError(N_("a schedule needs cron, interval or rrule: {entry}"), entry=dict(entry))
 
 
 def import_flow(entrypoint: str) -> Any:
@@ -207,7 +222,9 @@ def wait_until_healthy(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServeError(
-                f"the local Prefect server stopped at start (exit {process.returncode}):\n{tail(log)}"
+                N_("the local Prefect server stopped at start (exit {status}):\n{log}"),
+                status=process.returncode,
+                log=tail(log),
             )
         try:
             with urllib.request.urlopen(f"{api_url}/health", timeout=2) as answer:
@@ -217,7 +234,9 @@ def wait_until_healthy(
             pass
         time.sleep(0.25)
     raise ServeError(
-        f"the local Prefect server did not answer within {timeout:.0f} s:\n{tail(log)}"
+        N_("the local Prefect server did not answer within {seconds} s:\n{log}"),
+        seconds=f"{timeout:.0f}",
+        log=tail(log),
     )
 
 
@@ -250,8 +269,12 @@ def local_server(
     """A `prefect server start` on 127.0.0.1:port for the duration of the block; yields its API URL."""
     if not port_is_free(port):
         raise ServeError(
-            f"port {port} on {HOST} is taken: if a Prefect server runs there, set"
-            f" PREFECT_API_URL=http://{HOST}:{port}/api; otherwise set PREFECT_SERVER_API_PORT"
+            N_(
+                "port {port} on {host} is taken: if a Prefect server runs there, set"
+                " PREFECT_API_URL=http://{host}:{port}/api; otherwise set PREFECT_SERVER_API_PORT"
+            ),
+            port=port,
+            host=HOST,
         )
     home.mkdir(parents=True, exist_ok=True)
     log = home / "server.log"
@@ -364,6 +387,7 @@ def configured_api_url() -> str | None:
 def serve_all(config_path: str, prefect_file: str | os.PathLike[str] | None = None) -> int:
     """Run every deployment of prefect.yaml on its schedule until stopped; returns the exit status."""
     config = str(Path(config_path).resolve())
+    _zone, language = settings_zone_and_language(config)
     try:
         prefect_path = find_prefect_file(prefect_file)
         deployments = load_deployments(prefect_path, config)
@@ -375,16 +399,19 @@ def serve_all(config_path: str, prefect_file: str | os.PathLike[str] | None = No
         port = local_port()
         auth = auth_string(home)
         with stop_on_sigterm(), local_server(home, port, auth=auth) as api_url:
-            print(
-                f"suivi serve: Prefect server at {api_url.removesuffix('/api')} (log: {home / 'server.log'})",
-                flush=True,
+            started = gettext(
+                "Prefect server at {url} (log: {log})",
+                language,
+                url=api_url.removesuffix("/api"),
+                log=home / "server.log",
             )
+            print(f"suivi serve: {started}", flush=True)
             announce(prefect_path, config, api_url.removesuffix("/api"), auth_file_of(home))
             # `suivi run` finds this server (and its auth string) through api.json.
             with using_api(api_url, home, auth), announced(api_url, home, auth):
                 serve_deployments(deployments)
     except ServeError as error:
-        print(f"suivi serve: {error}", file=sys.stderr)
+        print(f"suivi serve: {error.said_in(language)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         pass
@@ -445,10 +472,9 @@ def show_status(config_path: str) -> int:
         with using_api(api_url, local_home(), auth):
             lines = status_lines(zone, language, dt.datetime.now(dt.UTC))
     except Exception as error:  # no server, refused login: say it in one line
-        print(
-            f"suivi serve --status: no answer from {api_url}: {type(error).__name__}: {error}",
-            file=sys.stderr,
-        )
+        why = f"{type(error).__name__}: {error}"
+        said = gettext("no answer from {url}: {error}", language, url=api_url, error=why)
+        print(f"suivi serve --status: {said}", file=sys.stderr)
         return EXIT_PROBLEMS
     print("\n".join(lines))
     return EXIT_OK

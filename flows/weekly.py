@@ -17,12 +17,14 @@ from flows.common import (
     stood_aside,
     timed,
 )
+from flows.forced import forced_run, with_forced_notice
 from flows.hooks import alert_failure
 from flows.secret_blocks import resolve_secrets
 from suivi.adapters.store import open_store
+from suivi.jobs.flow_names import WEEKLY_FLOW
 from tasks.notify import deliver, plan_emails
 
-FLOW_NAME = "weekly-summary"
+FLOW_NAME = WEEKLY_FLOW
 
 
 @flow(name=FLOW_NAME, on_failure=[alert_failure], on_crashed=[alert_failure])
@@ -46,11 +48,14 @@ def weekly_summary(
         open_store(settings.env.database_url) as store,
         recorded_run(store, FLOW_NAME, day, dry_run) as run,
     ):
+        forced = forced_run(FLOW_NAME, day, force=force, dry_run=dry_run)
         # Each project: read → assess → write back → store; one failure never stops the rest.
         gathered = follow_projects(config, settings, store, run.id, day)
         with timed(logger, "e-mails planned"):
             emails = plan_emails("weekly", gathered.views, config, day, store, run_day.late)
         with timed(logger, "e-mails delivered"):  # each once: the outbox remembers every key
+            # A forced run's notice to the officer goes with them, on the same connection.
+            emails = with_forced_notice(emails, forced, config)
             delivery = deliver(emails, store, settings.env, config, dry_run, force)
         return report_run(
             FLOW_NAME,
@@ -59,5 +64,5 @@ def weekly_summary(
             delivery,
             store,
             run,
-            (config, settings.env) if force else None,
+            forced,
         )

@@ -1,4 +1,4 @@
-"""Every message of the code and templates is in the fr, ar and en catalogs, and nothing stale."""
+"""Every message of the code (suivi/, flows/: babel.cfg) and templates is in the fr, ar and en catalogs, and nothing stale."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import jinja2
 import pytest
 
 from suivi.i18n.catalogs import install_in_templates, translations
-from suivi.i18n.extract import LANGUAGES, extract_messages, read_catalog
+from suivi.i18n.extract import LANGUAGES, extract_project, read_catalog
 
 # Catalogs that must translate every message (English is the source: an empty msgstr is fine).
 TRANSLATED = ("fr", "ar")
@@ -19,7 +19,7 @@ def keys_of(catalog: object) -> set[tuple[object, str | None]]:
 
 @pytest.fixture(scope="module")
 def extracted() -> set[tuple[object, str | None]]:
-    return keys_of(extract_messages())
+    return keys_of(extract_project())
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -30,6 +30,15 @@ def test_catalog_holds_every_message_and_no_stale_one(
     missing, stale = extracted - catalog, catalog - extracted
     assert not missing, f"{language}: run scripts/update_catalogs.py; missing {sorted(map(str, missing))[:20]}"
     assert not stale, f"{language}: run scripts/update_catalogs.py; stale {sorted(map(str, stale))[:20]}"
+
+
+def test_the_words_the_flows_print_are_extracted_too(
+    extracted: set[tuple[object, str | None]],
+) -> None:
+    """babel.cfg names flows/: `suivi serve` and the forced-run notice speak the officer's language."""
+    assert ("{file}: no `deployments:` list", None) in extracted  # flows/serve.py
+    assert ("Next runs:", None) in extracted  # flows/serve_info.py
+    assert ("the schedule of the deployment {deployment}", None) in extracted  # suivi/notify
 
 
 @pytest.mark.parametrize("language", TRANSLATED)

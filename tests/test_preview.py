@@ -34,10 +34,11 @@ def test_preview_names_are_safe_on_windows_and_macos() -> None:
 
 
 def test_the_flows_are_named_as_the_preview_thinks() -> None:
-    from flows.daily import FLOW_NAME as DAILY
-    from flows.weekly import FLOW_NAME as WEEKLY
+    """The names Prefect runs the flows under are those the preview looks up in the store."""
+    from flows.daily import daily_watch
+    from flows.weekly import weekly_summary
 
-    assert FLOW_OF == {"weekly": WEEKLY, "daily": DAILY}
+    assert FLOW_OF == {"weekly": weekly_summary.name, "daily": daily_watch.name}
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -18,7 +18,7 @@ from suivi.compute.changes import diff_snapshots
 from suivi.i18n import STRINGS
 from suivi.model import Email, Problem, ProjectTables
 from suivi.notify.charts import achievement_chart
-from suivi.notify.forced import plan_forced_run
+from suivi.notify.forced import StartedBy, plan_forced_run
 from suivi.notify.messages import (
     Message,
     MessageKind,
@@ -184,6 +184,9 @@ def sample_rows(name: str = "Atelier de concertation") -> pd.DataFrame:
     )
 
 
+DIRECT_CALL = StartedBy("terminal", user="amina", host="pc-12")
+
+
 def all_messages(config: Config, rows: pd.DataFrame, **view_options: Any) -> list[Message]:
     """Every kind of message for one project on AS_OF (one per kind, the officer's if any)."""
     view = project_view(config, rows, **view_options)
@@ -195,7 +198,7 @@ def all_messages(config: Config, rows: pd.DataFrame, **view_options: Any) -> lis
     planned += plan_daily([view], config, dt.date(2026, 12, 15), calendar)
     planned.append(plan_run_failure(config, "daily-watch", "ValueError: bad value", None, AS_OF))
     planned += recipient_messages(config, view)
-    planned.append(plan_forced_run(config, "weekly-summary", AS_OF, "run-1", "a direct call", 3))
+    planned.append(plan_forced_run(config, "weekly-summary", AS_OF, "run-1", DIRECT_CALL, 3))
     first: dict[str, Message] = {}
     for message in planned:
         first.setdefault(str(message.kind), message)

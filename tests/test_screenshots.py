@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from suivi.jobs.pipeline import calendar_of, view_project
-from suivi.notify.forced import plan_forced_run
+from suivi.notify.forced import StartedBy, plan_forced_run
 from suivi.notify.messages import Message, MessageKind, plan_daily, plan_run_failure, plan_weekly
 from suivi.notify.render import render_email, render_page, template_environment
 from suivi.settings import Config, Env, MailSettings, load_config
@@ -49,7 +49,7 @@ FAILED_RUN = {
 PARTNER = "partenaire@partner.example.net"
 ALLOWED_DOMAINS = ["example.org"]
 FORCED_RUN_ID = "0c6f3e1a-5b2d-4f8e-9a71-2d4c8b6e1f05"
-FORCED_BY = "deployment weekly-summary (through the Prefect API)"
+FORCED_BY = StartedBy("api", deployment="weekly-summary")
 FORCED_RESENT = 7
 # How wide the page is and how wide its 600 px column is drawn, read in the page itself.
 MEASURE = """() => {

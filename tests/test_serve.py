@@ -224,7 +224,9 @@ def test_serve_left_running_sends_the_weekly_summary_on_schedule_and_stops_its_s
     check_status_screen(suivi_env, demo_config, serving_env(port))
     started = log.read_text(encoding="utf-8", errors="replace")
     assert (
-        "Next runs:" in started and "weekly-summary" in started and "(Africa/Casablanca)" in started
+        "Prochaines exécutions" in started  # the demo's settings are in French
+        and "weekly-summary" in started
+        and "(Africa/Casablanca)" in started
     )
     assert f"http://{HOST}:{port}" in started and "Ctrl-C" in started
 
@@ -305,7 +307,7 @@ def check_status_screen(folder: Path, config: Path, env: dict[str, str]) -> None
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[1] == "weekly-summary"
-    assert lines[2].strip().startswith("next run:") and "(Africa/Casablanca)" in lines[2]
+    assert lines[2].strip().startswith("prochaine exécution") and "(Africa/Casablanca)" in lines[2]
     assert any("Completed" in line for line in lines[3:]), shown.stdout
     assert len(lines) <= 25  # one screen
     wrong = env | {"PREFECT_API_AUTH_STRING": "suivi:wrong"}

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from suivi.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, iso_date
+from suivi.cli.common import EXIT_ERROR, EXIT_OK, EXIT_OUTPUT_CLOSED, EXIT_PROBLEMS, iso_date
 from suivi.errors import ConfigError, SourceError, StoreError  # cheap: no pandas, no pydantic
 
-__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_PROBLEMS", "build_parser", "main"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_OUTPUT_CLOSED",
+    "EXIT_PROBLEMS",
+    "build_parser",
+    "main",
+]
 
 # command → "module:function", imported when that command runs.
 COMMANDS = {
@@ -103,7 +111,24 @@ def command_of(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    A reader that stops early (`suivi status | head -3`) ends the command quietly, with the
+    status a command killed by SIGPIPE has (see `output_closed`).
+    """
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            # Buffered output reaches the pipe here, inside the handler below, and not at the
+            # interpreter's exit, where a closed pipe prints "Exception ignored …".
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return output_closed()
+
+
+def run_command(argv: Sequence[str] | None) -> int:
+    """Parse the arguments and run the command; a settings or source error is one line, status 2."""
     args = build_parser().parse_args(argv)
     try:
         return int(command_of(args.command)(args))
@@ -113,6 +138,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SourceError, StoreError) as error:
         print(f"suivi: {error}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def output_closed() -> int:
+    """Whoever read the output is gone: say nothing more, exit as `ls`, `git` or `cat` would.
+
+    Those die of SIGPIPE, which the shell reports as 141 (128 + 13): with `set -o pipefail` a
+    script sees the output was cut short, and without it `head` decides the pipeline's status.
+    Python ignores SIGPIPE and raises BrokenPipeError instead; stdout is pointed at the null
+    device so that the interpreter's last flush finds nowhere to fail.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real descriptor (an embedding, a test's capture)
+        pass
+    return EXIT_OUTPUT_CLOSED
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_OUTPUT_CLOSED = 128 + 13  # killed by SIGPIPE, as the shell reports it (13 on every Unix)
 
 
 def iso_date(text: str) -> dt.date:

@@ -6,15 +6,20 @@ catalog misses a message or keeps a stale one.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 from suivi.i18n.catalogs import DOMAIN, catalog_path
 
 PACKAGE = Path(__file__).resolve().parents[1]
+MAPPING = PACKAGE.parent / "babel.cfg"  # the folders to read: suivi/ and flows/ of a checkout
 LANGUAGES = ("fr", "ar", "en")
 METHODS = [
     ("**/templates/**", "jinja2.ext:babel_extract"),
@@ -37,15 +42,45 @@ KEYWORDS = {
 
 def extract_messages(package: Path = PACKAGE) -> Catalog:
     """Every message of the package's code and templates, as a catalog template."""
+    return _as_template(
+        extract_from_dir(
+            str(package), method_map=METHODS, options_map=OPTIONS, **_EXTRACTION
+        )
+    )
+
+
+def extract_project(mapping: Path = MAPPING) -> Catalog:
+    """Every message of the folders `babel.cfg` names, as `pybabel extract -F babel.cfg .` finds them."""
+    with mapping.open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg, str(mapping))
+    root = mapping.parent
+    tops = {pattern.split("/", 1)[0] for pattern, _method in method_map}
+
+    def named(folder: str) -> bool:  # walk only the folders the mapping names, not .venv or data/
+        return os.path.relpath(folder, root).split(os.sep)[0] in tops
+
+    return _as_template(
+        extract_from_dir(
+            str(root),
+            method_map=method_map,
+            options_map=options_map,
+            directory_filter=named,
+            **_EXTRACTION,
+        )
+    )
+
+
+_EXTRACTION: dict[str, Any] = {
+    "keywords": KEYWORDS,
+    "comment_tags": ("Translators:",),
+    "strip_comment_tags": True,
+}
+
+
+def _as_template(found: Iterable[tuple[str, int, Any, list[str], str | None]]) -> Catalog:
+    """What an extraction found, as a catalog template."""
     template = Catalog(domain=DOMAIN, project="suivi", charset="utf-8")
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(package),
-        method_map=METHODS,
-        options_map=OPTIONS,
-        keywords=KEYWORDS,
-        comment_tags=("Translators:",),
-        strip_comment_tags=True,
-    ):
+    for filename, lineno, message, comments, context in found:
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template
 

@@ -10,6 +10,7 @@ from typing import Literal
 import pandas as pd
 
 from suivi.adapters.store import Store, open_store
+from suivi.jobs.flow_names import FLOW_OF
 from suivi.jobs.pipeline import calendar_of, view_project
 from suivi.notify.due import WEEKDAYS, RunDays
 from suivi.notify.messages import Message, MessageKind, ProjectView, plan_daily, plan_weekly
@@ -17,9 +18,6 @@ from suivi.notify.render import render_page, template_environment
 from suivi.settings import Config, Env
 
 PreviewOccasion = Literal["weekly", "daily", "committee"]
-# The flows' names (flows/weekly.py, flows/daily.py): each run compares with the last run of
-# its own flow, so the preview does too. A test keeps these equal to the flows' own.
-FLOW_OF: dict[str, str] = {"weekly": "weekly-summary", "daily": "daily-watch"}
 # Characters no file name may hold on Windows or macOS, and control characters.
 UNSAFE_IN_FILE_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+|[^\w.@+-]+')
 
@@ -36,6 +34,7 @@ def write_previews(
 
     `run_weekdays`: the daily schedule's days (flows.schedule.daily_run_days), as the run has them.
     """
+    # Each run compares with the last run of its own flow, so the preview does too.
     flow = FLOW_OF.get(occasion, FLOW_OF["daily"])
     with open_store(env.database_url) as store:
         views = [
