@@ -97,23 +97,31 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
     """Every tab of one spreadsheet, typed, with the problems met; `rules` names computed indicators."""
     problems: list[Problem] = []
     titles = match_tabs(tabs)
+    located: dict[Tab, Located] = {}
+    found_in: dict[Tab, list[Problem]] = {}
+    for tab in Tab:
+        title = titles.get(tab)
+        if title is None:
+            located[tab] = _no_rows(tab)
+        else:
+            located[tab], found_in[tab] = locate(project, tab, title, tabs[title])
+    # Every column of a kind, across the tabs, goes through its parser in one call.
+    parsed = parse_columns(located, rules)
     frames: dict[Tab, pd.DataFrame] = {}
     letters: dict[Tab, dict[str, str]] = {}
     headers: dict[Tab, dict[str, str]] = {}
     for tab in Tab:
-        title = titles.get(tab)
-        if title is None:
+        if tab not in found_in:
             if tab not in OPTIONAL_TABS:
                 problems.extend(_missing_tab(project, tab))
-            frames[tab] = empty_frame(tab, project)
+            frames[tab], _ = type_cells(project, tab, located[tab], parsed=parsed[tab])
             continue
-        located, found = locate(project, tab, title, tabs[title])
+        problems.extend(found_in[tab])
+        frame, found = type_cells(project, tab, located[tab], parsed=parsed[tab])
         problems.extend(found)
-        frame, found = type_cells(project, tab, located, rules)
+        frame, found = drop_unusable(project, tab, frame, located[tab])
         problems.extend(found)
-        frame, found = drop_unusable(project, tab, frame, located)
-        problems.extend(found)
-        frames[tab], letters[tab], headers[tab] = frame, located.letters, located.headers
+        frames[tab], letters[tab], headers[tab] = frame, located[tab].letters, located[tab].headers
     measures, found = check_measures(
         project,
         frames[Tab.MEASURES],
@@ -165,11 +173,9 @@ def _missing_tab(project: str, tab: Tab) -> list[Problem]:
     ]
 
 
-def empty_frame(tab: Tab, project: str) -> pd.DataFrame:
-    """A typed frame with no rows, so later steps never special-case a missing tab."""
-    located = Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, "")
-    frame, _ = type_cells(project, tab, located)
-    return frame
+def _no_rows(tab: Tab) -> Located:
+    """A missing tab: its columns, no rows, nowhere in the sheet."""
+    return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, "")
 
 
 def find_header(rows: RawTab, tab: Tab) -> tuple[int | None, dict[int, str]]:
@@ -267,26 +273,58 @@ PARSERS: dict[str, Parser] = {
 }
 
 
+ColumnsParsed = dict[str, parse.Parsed]  # canonical column → values, failed, blank
+
+
+def formula_error_cells(located: Located, tab: Tab) -> dict[str, np.ndarray]:
+    """Per column, where a cell holds a failed formula (#REF!, #N/A…)."""
+    return {
+        column.name: parse.formula_errors(located.cells[column.name]) for column in COLUMNS[tab]
+    }
+
+
+def parse_columns(
+    located: dict[Tab, Located], rules: Collection[str] = ()
+) -> dict[Tab, ColumnsParsed]:
+    """Every column of every tab parsed, one parser call per kind of column for them all.
+
+    A failed formula (#REF!, #N/A…) is no value at all, whatever the column: it is parsed
+    as an empty cell (so defaults apply) and reported as what it is (`type_cells`).
+    """
+    groups: dict[str, list[tuple[Tab, str, pd.Series]]] = {}
+    for tab, where in located.items():
+        errors = formula_error_cells(where, tab)
+        for column in COLUMNS[tab]:
+            cells = where.cells[column.name]
+            if errors[column.name].any():
+                cells = cells.mask(errors[column.name])
+            groups.setdefault(_kind_of(tab, column), []).append((tab, column.name, cells))
+    parsed: dict[Tab, ColumnsParsed] = {tab: {} for tab in located}
+    for kind, columns in groups.items():
+        results = parse.on_distinct_columns(
+            [cells for _, _, cells in columns], partial(_parse_kind, kind, rules=rules)
+        )
+        for (tab, name, _), result in zip(columns, results, strict=True):
+            parsed[tab][name] = result
+    return parsed
+
+
 def type_cells(
-    project: str, tab: Tab, located: Located, rules: Collection[str] = ()
+    project: str,
+    tab: Tab,
+    located: Located,
+    rules: Collection[str] = (),
+    parsed: ColumnsParsed | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Each column parsed by its kind; failed cells become problems and missing values.
+    """Each column parsed by its kind (or as `parse_columns` did); failed cells become problems.
 
     Rows whose every cell is blank (spaces count as blank) are dropped without a word.
     """
     cells = located.cells
-    # A failed formula (#REF!, #N/A…) is no value at all, whatever the column: it is parsed
-    # as an empty cell (so defaults apply) and reported as what it is.
-    errors = {column.name: parse.formula_errors(cells[column.name]) for column in COLUMNS[tab]}
-    parsed = {
-        column.name: parse.on_distinct(
-            cells[column.name].mask(errors[column.name])
-            if errors[column.name].any()
-            else cells[column.name],
-            partial(_parse_column, tab, column, rules=rules),
-        )
-        for column in COLUMNS[tab]
-    }
+    errors = formula_error_cells(located, tab)
+    if parsed is None:
+        parsed = parse_columns({tab: located}, rules)[tab]
+    parsed = {column.name: parsed[column.name] for column in COLUMNS[tab]}  # the tab's order
     filled = ~np.logical_and.reduce(
         [missing & ~errors[name] for name, (_, _, missing) in parsed.items()]
     )
@@ -323,27 +361,25 @@ def _kind_of(tab: Tab, column: Column) -> str:
     return column.kind
 
 
-def _parse_column(
-    tab: Tab, column: Column, raw: pd.Series, rules: Collection[str]
-) -> tuple[pd.Series, np.ndarray]:
-    """Typed values of one column and the failed-cell mask."""
-    if tab is Tab.INDICATORS and column.name == "method":
+def _parse_kind(kind: str, raw: pd.Series, rules: Collection[str]) -> tuple[pd.Series, np.ndarray]:
+    """Typed values of cells of one kind (`_kind_of`) and the failed-cell mask."""
+    if kind == "method":
         methods = parse.parse_text(raw)
         folded = methods.map(parse.fold_label, na_action="ignore")
         manual = methods.isna() | folded.isin(MANUAL_METHODS)
         failed = ~(manual | methods.isin(list(rules))).to_numpy(dtype=bool)
         return methods.where(~manual, "saisie"), failed
-    if tab is Tab.COMMITTEES and column.name == "participants":
+    if kind == "emails":
         return parse.parse_email_lists(raw)
-    if tab is Tab.INDICATORS and column.name in {"direction", "aggregation"}:
-        labels = DIRECTION_LABELS if column.name == "direction" else AGGREGATION_LABELS
+    if kind in {"direction", "aggregation"}:
+        labels = DIRECTION_LABELS if kind == "direction" else AGGREGATION_LABELS
         codes, failed = parse.parse_labels(raw.where(~parse.is_blank(raw), ""), labels)
-        default = "up" if column.name == "direction" else "latest"
+        default = "up" if kind == "direction" else "latest"
         return codes.fillna(default), failed
-    if tab is Tab.INDICATORS and column.name == "frequency":
+    if kind == "frequency":
         codes, failed = parse.parse_labels(raw, {k: str(v) for k, v in FREQUENCY_DAYS.items()})
         return pd.to_numeric(codes, errors="coerce").astype(float), failed
-    parser = PARSERS.get(column.kind)
+    parser = PARSERS.get(kind)
     if parser is None:
         return parse.parse_text(raw), np.zeros(len(raw), dtype=bool)
     return parser(raw)
