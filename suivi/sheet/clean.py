@@ -105,8 +105,9 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
             located[tab] = _no_rows(tab)
         else:
             located[tab], found_in[tab] = locate(project, tab, title, tabs[title])
+    errors = {tab: formula_error_cells(where, tab) for tab, where in located.items()}
     # Every column of a kind, across the tabs, goes through its parser in one call.
-    parsed = parse_columns(located, rules)
+    parsed = parse_columns(located, errors, rules)
     frames: dict[Tab, pd.DataFrame] = {}
     letters: dict[Tab, dict[str, str]] = {}
     headers: dict[Tab, dict[str, str]] = {}
@@ -114,10 +115,10 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
         if tab not in found_in:
             if tab not in OPTIONAL_TABS:
                 problems.extend(_missing_tab(project, tab))
-            frames[tab], _ = type_cells(project, tab, located[tab], parsed=parsed[tab])
+            frames[tab], _ = type_cells(project, tab, located[tab], parsed[tab], errors[tab])
             continue
         problems.extend(found_in[tab])
-        frame, found = type_cells(project, tab, located[tab], parsed=parsed[tab])
+        frame, found = type_cells(project, tab, located[tab], parsed[tab], errors[tab])
         problems.extend(found)
         frame, found = drop_unusable(project, tab, frame, located[tab])
         problems.extend(found)
@@ -278,26 +279,28 @@ ColumnsParsed = dict[str, parse.Parsed]  # canonical column → values, failed, 
 
 def formula_error_cells(located: Located, tab: Tab) -> dict[str, np.ndarray]:
     """Per column, where a cell holds a failed formula (#REF!, #N/A…)."""
-    return {
-        column.name: parse.formula_errors(located.cells[column.name]) for column in COLUMNS[tab]
-    }
+    cells = located.cells[[column.name for column in COLUMNS[tab]]]
+    errors = cells.isin(parse.FORMULA_ERRORS).to_numpy(dtype=bool)
+    return {column.name: errors[:, number] for number, column in enumerate(COLUMNS[tab])}
 
 
 def parse_columns(
-    located: dict[Tab, Located], rules: Collection[str] = ()
+    located: dict[Tab, Located],
+    errors: dict[Tab, dict[str, np.ndarray]],
+    rules: Collection[str] = (),
 ) -> dict[Tab, ColumnsParsed]:
     """Every column of every tab parsed, one parser call per kind of column for them all.
 
-    A failed formula (#REF!, #N/A…) is no value at all, whatever the column: it is parsed
-    as an empty cell (so defaults apply) and reported as what it is (`type_cells`).
+    A failed formula (#REF!, #N/A…: `errors`) is no value at all, whatever the column: it is
+    parsed as an empty cell (so defaults apply) and reported as what it is (`type_cells`).
     """
     groups: dict[str, list[tuple[Tab, str, pd.Series]]] = {}
     for tab, where in located.items():
-        errors = formula_error_cells(where, tab)
         for column in COLUMNS[tab]:
             cells = where.cells[column.name]
-            if errors[column.name].any():
-                cells = cells.mask(errors[column.name])
+            failed_formula = errors[tab][column.name]
+            if failed_formula.any():
+                cells = cells.mask(failed_formula)
             groups.setdefault(_kind_of(tab, column), []).append((tab, column.name, cells))
     parsed: dict[Tab, ColumnsParsed] = {tab: {} for tab in located}
     for kind, columns in groups.items():
@@ -313,17 +316,14 @@ def type_cells(
     project: str,
     tab: Tab,
     located: Located,
-    rules: Collection[str] = (),
-    parsed: ColumnsParsed | None = None,
+    parsed: ColumnsParsed,
+    errors: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Each column parsed by its kind (or as `parse_columns` did); failed cells become problems.
+    """The columns as `parse_columns` typed them; failed cells and formulas become problems.
 
     Rows whose every cell is blank (spaces count as blank) are dropped without a word.
     """
     cells = located.cells
-    errors = formula_error_cells(located, tab)
-    if parsed is None:
-        parsed = parse_columns({tab: located}, rules)[tab]
     parsed = {column.name: parsed[column.name] for column in COLUMNS[tab]}  # the tab's order
     filled = ~np.logical_and.reduce(
         [missing & ~errors[name] for name, (_, _, missing) in parsed.items()]

@@ -71,10 +71,29 @@ def fold_label(value: object) -> str:
     return normalise_label(FORMAT_CHARACTERS.sub("", str(value)))
 
 
-def is_blank(cells: pd.Series) -> pd.Series:
+def is_blank(cells: pd.Series) -> np.ndarray:
     """True where a cell holds nothing (None, NaN or only spaces)."""
-    as_text = cells.astype("string").str.strip()
-    return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
+    if cells.dtype != object:
+        as_text = cells.astype("string").str.strip()
+        return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
+    # Cell by cell in plain Python: cheaper than pandas' string machinery for a sheet's cells.
+    spaces = np.fromiter(map(_blank_text, cells.to_numpy()), dtype=bool, count=len(cells))
+    return cells.isna().to_numpy() | spaces
+
+
+# Cells of these types never read as blank text (bool is an int, datetime and Timestamp dates).
+NEVER_BLANK = (int, float, dt.date, np.number, np.bool_)
+
+
+def _blank_text(value: object) -> bool:
+    """True when the text of a (not missing) cell is only spaces, as pandas' `string` reads it."""
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, NEVER_BLANK):
+        return False
+    if isinstance(value, bytes):  # pandas' `string` decodes bytes
+        return not value.decode().strip()
+    return not str(value).strip()
 
 
 def formula_errors(cells: pd.Series) -> np.ndarray:
