@@ -8,6 +8,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from pandas._libs import lib
 
 from suivi.i18n.catalogs import N_
 from suivi.model import Problem, ProjectTables, RawTab, RawTabs
@@ -90,7 +91,14 @@ class Located:
     letters: dict[str, str]  # canonical column → sheet column letter
     title: str  # the tab's title as the team wrote it
     headers: dict[str, str] = field(default_factory=dict)  # canonical column → header as written
-    row_ids: pd.Series | None = None  # the ID naming each row (same index as `cells`)
+    ids: pd.Series | None = None  # the cell naming each row, as found (same index as `cells`)
+
+    def row_ids(self, rows: pd.Index) -> pd.Series:
+        """The ID naming each of these rows, as problem reports quote it ("" when none)."""
+        if self.ids is None:
+            return pd.Series("", index=rows)
+        found = self.ids.reindex(rows)
+        return found.map(_quote_value, na_action="ignore").fillna("").str.strip().fillna("")
 
 
 def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> ProjectTables:
@@ -207,8 +215,9 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
         return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, title), problems
     problems.extend(_duplicate_headers(project, tab, title, rows[header], mapping, header))
     width = max((len(row) for row in rows[header + 1 :]), default=0)
+    # Short rows padded with None (pandas' own row-to-array step: a Python loop costs triple).
     body = pd.DataFrame(
-        [list(row) + [None] * (width - len(row)) for row in rows[header + 1 :]],
+        lib.to_object_array(rows[header + 1 :], min_width=width),
         columns=range(width),
         dtype="object",
     )
@@ -219,8 +228,6 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
     cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
     letters = {name: column_letter(position + 1) for position, name in mapping.items()}
     headers = {name: str(rows[header][position]).strip() for position, name in mapping.items()}
-    id_column = ROW_ID_COLUMNS[tab]
-    row_ids = cells[id_column].map(_quote_value, na_action="ignore").fillna("").str.strip()
     for column in COLUMNS[tab]:
         if column.required and column.name not in letters:
             problems.append(
@@ -235,7 +242,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
                     column=column.fr,
                 )
             )
-    return Located(cells, letters, title, headers, row_ids), problems
+    return Located(cells, letters, title, headers, cells[ROW_ID_COLUMNS[tab]]), problems
 
 
 def _blank(cell: object) -> bool:
@@ -305,7 +312,9 @@ def parse_columns(
     parsed: dict[Tab, ColumnsParsed] = {tab: {} for tab in located}
     for kind, columns in groups.items():
         results = parse.on_distinct_columns(
-            [cells for _, _, cells in columns], partial(_parse_kind, kind, rules=rules)
+            [cells for _, _, cells in columns],
+            partial(_parse_kind, kind, rules=rules),
+            blank_when_missing=_parsed_as_text(kind),
         )
         for (tab, name, _), result in zip(columns, results, strict=True):
             parsed[tab][name] = result
@@ -361,6 +370,15 @@ def _kind_of(tab: Tab, column: Column) -> str:
     return column.kind
 
 
+# Kinds `_parse_kind` reads by their own rules (some put a default in blank cells).
+SPECIAL_KINDS = frozenset({"method", "emails", "direction", "aggregation", "frequency"})
+
+
+def _parsed_as_text(kind: str) -> bool:
+    """Kinds read by `parse.parse_text` alone, whose values are missing exactly where blank."""
+    return kind not in SPECIAL_KINDS and kind not in PARSERS
+
+
 def _parse_kind(kind: str, raw: pd.Series, rules: Collection[str]) -> tuple[pd.Series, np.ndarray]:
     """Typed values of cells of one kind (`_kind_of`) and the failed-cell mask."""
     if kind == "method":
@@ -401,11 +419,7 @@ def _cell_problems(
     header = located.headers.get(column, "")
     bad = raw[mask]
     values = bad.map(_quote_value, na_action="ignore").fillna("")
-    ids = (
-        located.row_ids.reindex(bad.index).fillna("")
-        if located.row_ids is not None
-        else pd.Series("", index=bad.index)
-    )
+    ids = located.row_ids(bad.index)  # only the rows reported: IDs quoted for them alone
     return [
         Problem(
             project,

@@ -77,7 +77,10 @@ def is_blank(cells: pd.Series) -> np.ndarray:
         as_text = cells.astype("string").str.strip()
         return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
     # Cell by cell in plain Python: cheaper than pandas' string machinery for a sheet's cells.
-    spaces = np.fromiter(map(_blank_text, cells.to_numpy()), dtype=bool, count=len(cells))
+    spaces = np.array(
+        [not value.strip() if type(value) is str else _blank_text(value) for value in cells],
+        dtype=bool,
+    )
     return cells.isna().to_numpy() | spaces
 
 
@@ -342,12 +345,16 @@ def on_distinct(
 
 
 def on_distinct_columns(
-    columns: list[pd.Series], parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
+    columns: list[pd.Series],
+    parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]],
+    blank_when_missing: bool = False,
 ) -> list[Parsed]:
     """`on_distinct` for several columns of one kind, with one call of `parse` for them all.
 
     Each column's distinct values are parsed (the parsers work cell by cell, so pooling
     changes no result); a small sheet pays each parser's fixed cost once, not per column.
+    `blank_when_missing`: `parse` gives a missing value exactly for blank cells (`parse_text`
+    does), so blank cells need not be looked for again.
     """
     results: dict[int, Parsed] = {}
     pooled: list[tuple[int, np.ndarray, int]] = []  # column, its codes, its first slot
@@ -364,7 +371,8 @@ def on_distinct_columns(
         # One more slot, parsed as an empty cell, serves the missing ones (defaults apply there too).
         distinct = pd.Series([*distinct_values, None], dtype="object")
         values, failed = parse(distinct)
-        failed, blank = np.asarray(failed), is_blank(distinct)
+        failed = np.asarray(failed)
+        blank = values.isna().to_numpy() if blank_when_missing else is_blank(distinct)
         for number, codes, first in pooled:
             positions = np.where(codes < 0, len(distinct_values), codes + first)
             spread = values.take(positions)
