@@ -299,7 +299,9 @@ def _positions_of(now: list[np.ndarray], stored: list[np.ndarray]) -> np.ndarray
     codes_now = np.zeros(len(now[0]), dtype="int64")
     codes_stored = np.zeros(len(stored[0]), dtype="int64")
     for current, then in zip(now, stored, strict=True):
-        codes, uniques = pd.factorize(current)
+        codes, uniques = pd.factorize(
+            current, use_na_sentinel=False
+        )  # NaN matches NaN, as in a join
         found = pd.Index(uniques, dtype=object).get_indexer(then)
         codes_now = codes_now * len(uniques) + codes
         codes_stored = np.where(
