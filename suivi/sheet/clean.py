@@ -216,15 +216,17 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
     problems.extend(_duplicate_headers(project, tab, title, rows[header], mapping, header))
     width = max((len(row) for row in rows[header + 1 :]), default=0)
     # Short rows padded with None (pandas' own row-to-array step: a Python loop costs triple).
-    body = pd.DataFrame(
-        lib.to_object_array(rows[header + 1 :], min_width=width),
-        columns=range(width),
+    body = lib.to_object_array(rows[header + 1 :], min_width=width)
+    positions = {name: position for position, name in mapping.items() if position < width}
+    absent = np.full(len(body), np.nan, dtype=object)  # a contract column the sheet lacks
+    cells = pd.DataFrame(
+        {
+            name: body[:, positions[name]] if name in positions else absent
+            for name in column_names(tab)
+        },
+        index=pd.RangeIndex(header + 2, header + 2 + len(body)),  # 1-based sheet rows
         dtype="object",
     )
-    body.index = pd.RangeIndex(header + 2, header + 2 + len(body))  # 1-based sheet rows
-    kept = {position: name for position, name in mapping.items() if position < width}
-    cells = body[list(kept)].rename(columns=kept) if kept else pd.DataFrame(index=body.index)
-    cells = cells.reindex(columns=column_names(tab)).astype("object")
     cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
     letters = {name: column_letter(position + 1) for position, name in mapping.items()}
     headers = {name: str(rows[header][position]).strip() for position, name in mapping.items()}
