@@ -113,8 +113,6 @@ def _store(env: Env) -> list[Problem]:
 
 def _mail_settings(env: Env) -> list[Problem]:
     """SMTP settings a run can log in with (no server at all is fine: the outbox folder)."""
-    from suivi.adapters.mail_oauth import oauth_settings_problem
-
     if not env.smtp_host:
         return [
             _problem(
@@ -126,6 +124,9 @@ def _mail_settings(env: Env) -> list[Problem]:
         ]
     if env.smtp_user and env.smtp_password is None and env.smtp_auth != "xoauth2":
         return [_problem("", "", N_("SUIVI_SMTP_USER is set but SUIVI_SMTP_PASSWORD is not"))]
+    # Imported here: it brings requests (a tenth of a second), useless without a mail server.
+    from suivi.adapters.mail_oauth import oauth_settings_problem
+
     problem = oauth_settings_problem(env)
     return (
         [_problem("", "", N_("the mail settings are incomplete: {problem}"), problem=problem)]

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeAlias, overload
 
-import holidays as holiday_tables
 import numpy as np
 import pandas as pd
 
@@ -108,7 +107,10 @@ def calendar_for(working_days: bool, years: range | None = None) -> Calendar:
     """The calendar the settings ask for: calendar days, or Moroccan working days."""
     if not working_days:
         return CALENDAR_DAYS
-    # The package gives the Islamic holidays too, as estimated dates.
+    # The package gives the Islamic holidays too, as estimated dates. Imported here: calendar
+    # days (the default) never need it, and it costs a tenth of a second to load.
+    import holidays as holiday_tables
+
     table = holiday_tables.country_holidays("MA", years=years or DEFAULT_YEARS)
     return Calendar(True, tuple(sorted(table)))
 

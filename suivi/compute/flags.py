@@ -256,20 +256,23 @@ def _history_pace(
     recent = (
         days.between(window_start, today, inclusive="left") & progress_then.notna()
     ).to_numpy()
-    snapshots = pd.DataFrame(
-        {
-            **{key: history[key][recent].astype("str") for key in keys},
-            "day": days[recent],
-            "progress": progress_then[recent],
-        }
-    )
-    # Several runs on one day: the last one stored is what the team saw that day.
-    snapshots = snapshots.drop_duplicates([*keys, "day"], keep="last")
-    current = pd.DataFrame(
-        {key: activities[key].astype("str") for key in keys}
-        | {"position": np.arange(len(activities))}
-    )
-    points = current.merge(snapshots, on=keys, how="inner")[["position", "day", "progress"]]
+    stored = [history[key][recent].astype("str").to_numpy(dtype=object) for key in keys]
+    now = [activities[key].astype("str").to_numpy(dtype=object) for key in keys]
+    positions = _positions_of(now, stored)
+    if positions is None:  # an activity listed twice: the general join
+        points = _joined_points(now, stored, keys, days[recent], progress_then[recent])
+    else:
+        # Each snapshot's activity found by integer codes: a join on the text keys costs triple.
+        found = positions >= 0
+        points = pd.DataFrame(
+            {
+                "position": positions[found],
+                "day": days[recent][found].to_numpy(),
+                "progress": progress_then[recent][found].to_numpy(),
+            }
+        )
+        # Several runs on one day: the last one stored is what the team saw that day.
+        points = points[~points.duplicated(["position", "day"], keep="last")]
     counts = points.groupby("position")["day"].size()
     eligible = counts.index[counts >= MIN_HISTORY_SNAPSHOTS]
     points = points[points["position"].isin(eligible)]
@@ -292,6 +295,52 @@ def _history_pace(
     slope = (sums["n"] * sums["xy"] - sums["x"] * sums["progress"]) / spread.where(spread > 0)
     paces[slope.index.to_numpy()] = slope.to_numpy(dtype="float64", na_value=np.nan)
     return paces
+
+
+def _positions_of(now: list[np.ndarray], stored: list[np.ndarray]) -> np.ndarray | None:
+    """Row of the activity (key columns `now`) each snapshot (`stored`) is of, -1 for none.
+
+    None when an activity's keys appear twice among `now`.
+    """
+    codes_now = np.zeros(len(now[0]), dtype="int64")
+    codes_stored = np.zeros(len(stored[0]), dtype="int64")
+    for current, then in zip(now, stored, strict=True):
+        codes, uniques = pd.factorize(
+            current, use_na_sentinel=False
+        )  # NaN matches NaN, as in a join
+        found = pd.Index(uniques, dtype=object).get_indexer(then)
+        codes_now = codes_now * len(uniques) + codes
+        codes_stored = np.where(
+            (codes_stored < 0) | (found < 0), -1, codes_stored * len(uniques) + found
+        )
+    lookup = pd.Index(codes_now)
+    if not lookup.is_unique:
+        return None
+    return np.asarray(lookup.get_indexer(codes_stored))
+
+
+def _joined_points(
+    now: list[np.ndarray],
+    stored: list[np.ndarray],
+    keys: list[str],
+    days: pd.Series,
+    progress: pd.Series,
+) -> pd.DataFrame:
+    """Snapshot points (position, day, progress) of activities whose keys may repeat."""
+    snapshots = pd.DataFrame(
+        {
+            **{
+                key: pd.Series(column, index=days.index)
+                for key, column in zip(keys, stored, strict=True)
+            },
+            "day": days,
+            "progress": progress,
+        }
+    )
+    # Several runs on one day: the last one stored is what the team saw that day.
+    snapshots = snapshots.drop_duplicates([*keys, "day"], keep="last")
+    current = pd.DataFrame(dict(zip(keys, now, strict=True)) | {"position": np.arange(len(now[0]))})
+    return current.merge(snapshots, on=keys, how="inner")[["position", "day", "progress"]]
 
 
 def _tracking_frame(

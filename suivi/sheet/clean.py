@@ -8,6 +8,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+from pandas._libs import lib
 
 from suivi.i18n.catalogs import N_
 from suivi.model import Problem, ProjectTables, RawTab, RawTabs
@@ -90,30 +91,46 @@ class Located:
     letters: dict[str, str]  # canonical column → sheet column letter
     title: str  # the tab's title as the team wrote it
     headers: dict[str, str] = field(default_factory=dict)  # canonical column → header as written
-    row_ids: pd.Series | None = None  # the ID naming each row (same index as `cells`)
+    ids: pd.Series | None = None  # the cell naming each row, as found (same index as `cells`)
+
+    def row_ids(self, rows: pd.Index) -> pd.Series:
+        """The ID naming each of these rows, as problem reports quote it ("" when none)."""
+        if self.ids is None:
+            return pd.Series("", index=rows)
+        found = self.ids.reindex(rows)
+        return found.map(_quote_value, na_action="ignore").fillna("").str.strip().fillna("")
 
 
 def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> ProjectTables:
     """Every tab of one spreadsheet, typed, with the problems met; `rules` names computed indicators."""
     problems: list[Problem] = []
     titles = match_tabs(tabs)
+    located: dict[Tab, Located] = {}
+    found_in: dict[Tab, list[Problem]] = {}
+    for tab in Tab:
+        title = titles.get(tab)
+        if title is None:
+            located[tab] = _no_rows(tab)
+        else:
+            located[tab], found_in[tab] = locate(project, tab, title, tabs[title])
+    errors = {tab: formula_error_cells(where, tab) for tab, where in located.items()}
+    # Every column of a kind, across the tabs, goes through its parser in one call.
+    parsed = parse_columns(located, errors, rules)
     frames: dict[Tab, pd.DataFrame] = {}
     letters: dict[Tab, dict[str, str]] = {}
     headers: dict[Tab, dict[str, str]] = {}
     for tab in Tab:
-        title = titles.get(tab)
-        if title is None:
+        if tab not in found_in:
             if tab not in OPTIONAL_TABS:
                 problems.extend(_missing_tab(project, tab))
-            frames[tab] = empty_frame(tab, project)
+            frames[tab], _ = type_cells(project, tab, located[tab], parsed[tab], errors[tab])
             continue
-        located, found = locate(project, tab, title, tabs[title])
+        problems.extend(found_in[tab])
+        frame, found = type_cells(project, tab, located[tab], parsed[tab], errors[tab])
         problems.extend(found)
-        frame, found = type_cells(project, tab, located, rules)
+        frame, found = drop_unusable(project, tab, frame, located[tab])
         problems.extend(found)
-        frame, found = drop_unusable(project, tab, frame, located)
-        problems.extend(found)
-        frames[tab], letters[tab], headers[tab] = frame, located.letters, located.headers
+        frames[tab], letters[tab], headers[tab] = frame, located[tab].letters, located[tab].headers
     measures, found = check_measures(
         project,
         frames[Tab.MEASURES],
@@ -165,11 +182,9 @@ def _missing_tab(project: str, tab: Tab) -> list[Problem]:
     ]
 
 
-def empty_frame(tab: Tab, project: str) -> pd.DataFrame:
-    """A typed frame with no rows, so later steps never special-case a missing tab."""
-    located = Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, "")
-    frame, _ = type_cells(project, tab, located)
-    return frame
+def _no_rows(tab: Tab) -> Located:
+    """A missing tab: its columns, no rows, nowhere in the sheet."""
+    return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, "")
 
 
 def find_header(rows: RawTab, tab: Tab) -> tuple[int | None, dict[int, str]]:
@@ -200,20 +215,21 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
         return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, title), problems
     problems.extend(_duplicate_headers(project, tab, title, rows[header], mapping, header))
     width = max((len(row) for row in rows[header + 1 :]), default=0)
-    body = pd.DataFrame(
-        [list(row) + [None] * (width - len(row)) for row in rows[header + 1 :]],
-        columns=range(width),
+    # Short rows padded with None (pandas' own row-to-array step: a Python loop costs triple).
+    body = lib.to_object_array(rows[header + 1 :], min_width=width)
+    positions = {name: position for position, name in mapping.items() if position < width}
+    absent = np.full(len(body), np.nan, dtype=object)  # a contract column the sheet lacks
+    cells = pd.DataFrame(
+        {
+            name: body[:, positions[name]] if name in positions else absent
+            for name in column_names(tab)
+        },
+        index=pd.RangeIndex(header + 2, header + 2 + len(body)),  # 1-based sheet rows
         dtype="object",
     )
-    body.index = pd.RangeIndex(header + 2, header + 2 + len(body))  # 1-based sheet rows
-    kept = {position: name for position, name in mapping.items() if position < width}
-    cells = body[list(kept)].rename(columns=kept) if kept else pd.DataFrame(index=body.index)
-    cells = cells.reindex(columns=column_names(tab)).astype("object")
     cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
     letters = {name: column_letter(position + 1) for position, name in mapping.items()}
     headers = {name: str(rows[header][position]).strip() for position, name in mapping.items()}
-    id_column = ROW_ID_COLUMNS[tab]
-    row_ids = cells[id_column].map(_quote_value, na_action="ignore").fillna("").str.strip()
     for column in COLUMNS[tab]:
         if column.required and column.name not in letters:
             problems.append(
@@ -228,7 +244,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
                     column=column.fr,
                 )
             )
-    return Located(cells, letters, title, headers, row_ids), problems
+    return Located(cells, letters, title, headers, cells[ROW_ID_COLUMNS[tab]]), problems
 
 
 def _blank(cell: object) -> bool:
@@ -267,26 +283,59 @@ PARSERS: dict[str, Parser] = {
 }
 
 
+ColumnsParsed = dict[str, parse.Parsed]  # canonical column → values, failed, blank
+
+
+def formula_error_cells(located: Located, tab: Tab) -> dict[str, np.ndarray]:
+    """Per column, where a cell holds a failed formula (#REF!, #N/A…)."""
+    cells = located.cells[[column.name for column in COLUMNS[tab]]]
+    errors = cells.isin(parse.FORMULA_ERRORS).to_numpy(dtype=bool)
+    return {column.name: errors[:, number] for number, column in enumerate(COLUMNS[tab])}
+
+
+def parse_columns(
+    located: dict[Tab, Located],
+    errors: dict[Tab, dict[str, np.ndarray]],
+    rules: Collection[str] = (),
+) -> dict[Tab, ColumnsParsed]:
+    """Every column of every tab parsed, one parser call per kind of column for them all.
+
+    A failed formula (#REF!, #N/A…: `errors`) is no value at all, whatever the column: it is
+    parsed as an empty cell (so defaults apply) and reported as what it is (`type_cells`).
+    """
+    groups: dict[str, list[tuple[Tab, str, pd.Series]]] = {}
+    for tab, where in located.items():
+        for column in COLUMNS[tab]:
+            cells = where.cells[column.name]
+            failed_formula = errors[tab][column.name]
+            if failed_formula.any():
+                cells = cells.mask(failed_formula)
+            groups.setdefault(_kind_of(tab, column), []).append((tab, column.name, cells))
+    parsed: dict[Tab, ColumnsParsed] = {tab: {} for tab in located}
+    for kind, columns in groups.items():
+        results = parse.on_distinct_columns(
+            [cells for _, _, cells in columns],
+            partial(_parse_kind, kind, rules=rules),
+            blank_when_missing=_parsed_as_text(kind),
+        )
+        for (tab, name, _), result in zip(columns, results, strict=True):
+            parsed[tab][name] = result
+    return parsed
+
+
 def type_cells(
-    project: str, tab: Tab, located: Located, rules: Collection[str] = ()
+    project: str,
+    tab: Tab,
+    located: Located,
+    parsed: ColumnsParsed,
+    errors: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Each column parsed by its kind; failed cells become problems and missing values.
+    """The columns as `parse_columns` typed them; failed cells and formulas become problems.
 
     Rows whose every cell is blank (spaces count as blank) are dropped without a word.
     """
     cells = located.cells
-    # A failed formula (#REF!, #N/A…) is no value at all, whatever the column: it is parsed
-    # as an empty cell (so defaults apply) and reported as what it is.
-    errors = {column.name: parse.formula_errors(cells[column.name]) for column in COLUMNS[tab]}
-    parsed = {
-        column.name: parse.on_distinct(
-            cells[column.name].mask(errors[column.name])
-            if errors[column.name].any()
-            else cells[column.name],
-            partial(_parse_column, tab, column, rules=rules),
-        )
-        for column in COLUMNS[tab]
-    }
+    parsed = {column.name: parsed[column.name] for column in COLUMNS[tab]}  # the tab's order
     filled = ~np.logical_and.reduce(
         [missing & ~errors[name] for name, (_, _, missing) in parsed.items()]
     )
@@ -323,27 +372,34 @@ def _kind_of(tab: Tab, column: Column) -> str:
     return column.kind
 
 
-def _parse_column(
-    tab: Tab, column: Column, raw: pd.Series, rules: Collection[str]
-) -> tuple[pd.Series, np.ndarray]:
-    """Typed values of one column and the failed-cell mask."""
-    if tab is Tab.INDICATORS and column.name == "method":
+# Kinds `_parse_kind` reads by their own rules (some put a default in blank cells).
+SPECIAL_KINDS = frozenset({"method", "emails", "direction", "aggregation", "frequency"})
+
+
+def _parsed_as_text(kind: str) -> bool:
+    """Kinds read by `parse.parse_text` alone, whose values are missing exactly where blank."""
+    return kind not in SPECIAL_KINDS and kind not in PARSERS
+
+
+def _parse_kind(kind: str, raw: pd.Series, rules: Collection[str]) -> tuple[pd.Series, np.ndarray]:
+    """Typed values of cells of one kind (`_kind_of`) and the failed-cell mask."""
+    if kind == "method":
         methods = parse.parse_text(raw)
         folded = methods.map(parse.fold_label, na_action="ignore")
         manual = methods.isna() | folded.isin(MANUAL_METHODS)
         failed = ~(manual | methods.isin(list(rules))).to_numpy(dtype=bool)
         return methods.where(~manual, "saisie"), failed
-    if tab is Tab.COMMITTEES and column.name == "participants":
+    if kind == "emails":
         return parse.parse_email_lists(raw)
-    if tab is Tab.INDICATORS and column.name in {"direction", "aggregation"}:
-        labels = DIRECTION_LABELS if column.name == "direction" else AGGREGATION_LABELS
+    if kind in {"direction", "aggregation"}:
+        labels = DIRECTION_LABELS if kind == "direction" else AGGREGATION_LABELS
         codes, failed = parse.parse_labels(raw.where(~parse.is_blank(raw), ""), labels)
-        default = "up" if column.name == "direction" else "latest"
+        default = "up" if kind == "direction" else "latest"
         return codes.fillna(default), failed
-    if tab is Tab.INDICATORS and column.name == "frequency":
+    if kind == "frequency":
         codes, failed = parse.parse_labels(raw, {k: str(v) for k, v in FREQUENCY_DAYS.items()})
         return pd.to_numeric(codes, errors="coerce").astype(float), failed
-    parser = PARSERS.get(column.kind)
+    parser = PARSERS.get(kind)
     if parser is None:
         return parse.parse_text(raw), np.zeros(len(raw), dtype=bool)
     return parser(raw)
@@ -365,11 +421,7 @@ def _cell_problems(
     header = located.headers.get(column, "")
     bad = raw[mask]
     values = bad.map(_quote_value, na_action="ignore").fillna("")
-    ids = (
-        located.row_ids.reindex(bad.index).fillna("")
-        if located.row_ids is not None
-        else pd.Series("", index=bad.index)
-    )
+    ids = located.row_ids(bad.index)  # only the rows reported: IDs quoted for them alone
     return [
         Problem(
             project,

@@ -71,10 +71,32 @@ def fold_label(value: object) -> str:
     return normalise_label(FORMAT_CHARACTERS.sub("", str(value)))
 
 
-def is_blank(cells: pd.Series) -> pd.Series:
+def is_blank(cells: pd.Series) -> np.ndarray:
     """True where a cell holds nothing (None, NaN or only spaces)."""
-    as_text = cells.astype("string").str.strip()
-    return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
+    if cells.dtype != object:
+        as_text = cells.astype("string").str.strip()
+        return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
+    # Cell by cell in plain Python: cheaper than pandas' string machinery for a sheet's cells.
+    spaces = np.array(
+        [not value.strip() if type(value) is str else _blank_text(value) for value in cells],
+        dtype=bool,
+    )
+    return cells.isna().to_numpy() | spaces
+
+
+# Cells of these types never read as blank text (bool is an int, datetime and Timestamp dates).
+NEVER_BLANK = (int, float, dt.date, np.number, np.bool_)
+
+
+def _blank_text(value: object) -> bool:
+    """True when the text of a (not missing) cell is only spaces, as pandas' `string` reads it."""
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, NEVER_BLANK):
+        return False
+    if isinstance(value, bytes):  # pandas' `string` decodes bytes
+        return not value.decode().strip()
+    return not str(value).strip()
 
 
 def formula_errors(cells: pd.Series) -> np.ndarray:
@@ -264,8 +286,13 @@ def parse_email_lists(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def parse_text(cells: pd.Series) -> pd.Series:
     """Text cells stripped; numbers that are really codes keep no trailing `.0`."""
-    integral = cells.map(lambda value: isinstance(value, float) and value.is_integer()).astype(bool)
-    cleaned = cells.where(~integral, cells.map(_int_text, na_action="ignore"))
+    cleaned = cells
+    if pd.api.types.infer_dtype(cells, skipna=True) not in {"string", "empty"}:
+        integral = np.array(
+            [isinstance(value, float) and value.is_integer() for value in cells], dtype=bool
+        )
+        if integral.any():
+            cleaned = cells.where(~integral, cells.map(_int_text, na_action="ignore"))
     text = cleaned.astype("string").str.strip()
     return text.mask(text == "")
 
@@ -274,10 +301,9 @@ def _int_text(value: object) -> object:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else value
 
 
-def holds_bools(cells: pd.Series) -> bool:
-    """True when a bool may hide among the cells (True hashes like 1, False like 0)."""
-    kind = pd.api.types.infer_dtype(cells, skipna=True)
-    if kind in {
+# What pandas infers for cells that cannot hide a bool (or a list): no look at each cell needed.
+PLAIN_KINDS = frozenset(
+    {
         "string",
         "empty",
         "datetime",
@@ -286,26 +312,70 @@ def holds_bools(cells: pd.Series) -> bool:
         "integer",
         "mixed-integer-float",
         "decimal",
-    }:
+    }
+)
+
+
+def holds_bools(cells: pd.Series) -> bool:
+    """True when a bool may hide among the cells (True hashes like 1, False like 0)."""
+    if pd.api.types.infer_dtype(cells, skipna=True) in PLAIN_KINDS:
         return False
     return bool(cells.map(type).eq(bool).any())
 
 
+def _parsed_whole(cells: pd.Series) -> bool:
+    """Cells that must be parsed one by one: bools (they hash like 1 and 0) or lists (unhashable)."""
+    if pd.api.types.infer_dtype(cells, skipna=True) in PLAIN_KINDS:
+        return False
+    kinds = cells.map(type)
+    return bool(kinds.eq(bool).any() or kinds.eq(list).any())
+
+
+Parsed = tuple[pd.Series, np.ndarray, np.ndarray]  # values, failed, blank; aligned on the cells
+
+
 def on_distinct(
     cells: pd.Series, parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
-) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+) -> Parsed:
     """Parse each distinct value once and spread the results: sheets repeat their values a lot.
 
     Returns (values, failed, blank) aligned on `cells`.
     """
-    if holds_bools(cells) or cells.map(type).eq(list).any():
-        values, failed = parse(cells)
-        return values, failed, is_blank(cells)
-    codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
-    # One more slot, parsed as an empty cell, serves the missing ones (defaults apply there too).
-    distinct = pd.Series([*uniques, None], dtype="object")
-    values, failed = parse(distinct)
-    positions = np.where(codes < 0, len(uniques), codes)
-    spread = values.take(positions)
-    spread.index = cells.index
-    return spread, np.asarray(failed)[positions], is_blank(distinct)[positions]
+    return on_distinct_columns([cells], parse)[0]
+
+
+def on_distinct_columns(
+    columns: list[pd.Series],
+    parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]],
+    blank_when_missing: bool = False,
+) -> list[Parsed]:
+    """`on_distinct` for several columns of one kind, with one call of `parse` for them all.
+
+    Each column's distinct values are parsed (the parsers work cell by cell, so pooling
+    changes no result); a small sheet pays each parser's fixed cost once, not per column.
+    `blank_when_missing`: `parse` gives a missing value exactly for blank cells (`parse_text`
+    does), so blank cells need not be looked for again.
+    """
+    results: dict[int, Parsed] = {}
+    pooled: list[tuple[int, np.ndarray, int]] = []  # column, its codes, its first slot
+    distinct_values: list[object] = []
+    for number, cells in enumerate(columns):
+        if _parsed_whole(cells):
+            values, failed = parse(cells)
+            results[number] = (values, np.asarray(failed), is_blank(cells))
+            continue
+        codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
+        pooled.append((number, codes, len(distinct_values)))
+        distinct_values.extend(uniques)
+    if pooled:
+        # One more slot, parsed as an empty cell, serves the missing ones (defaults apply there too).
+        distinct = pd.Series([*distinct_values, None], dtype="object")
+        values, failed = parse(distinct)
+        failed = np.asarray(failed)
+        blank = values.isna().to_numpy() if blank_when_missing else is_blank(distinct)
+        for number, codes, first in pooled:
+            positions = np.where(codes < 0, len(distinct_values), codes + first)
+            spread = values.take(positions)
+            spread.index = columns[number].index
+            results[number] = (spread, failed[positions], blank[positions])
+    return [results[number] for number in range(len(columns))]
