@@ -139,30 +139,17 @@ def flag_deliverables(
     days_late = (
         overdue.clip(lower=0).where(~submitted, handed_in_after.clip(lower=0)).astype("Int64")
     )
-    no_flag = pd.Series(False, index=deliverables.index)
-    flags = {
-        Flag.LATE: late,
-        Flag.AT_RISK: no_flag,
-        Flag.LATE_START: no_flag,
-        Flag.DUE_SOON: due_soon,
-        Flag.STALE: no_flag,
-        Flag.DONE_LATE: done_late,
-    }
-    no_date = pd.Series(pd.NaT, index=deliverables.index, dtype="datetime64[ns]")
+    # deliverables have no progress, start or update dates, and raise three flags of six
     return _tracking_frame(
         deliverables,
         kind="deliverable",
         ids=deliverables["deliverable"],
-        names=deliverables["deliverable"],
         status=status,
-        progress=pd.Series(np.nan, index=deliverables.index),
-        planned_start=no_date,
         deadline=due,
         actual_end=submitted_on.where(submitted),
-        last_update=no_date,
         days_late=days_late,
         projected_finish=submitted_on.where(submitted),
-        flags=flags,
+        flags={Flag.LATE: late, Flag.DUE_SOON: due_soon, Flag.DONE_LATE: done_late},
     )
 
 
@@ -348,18 +335,23 @@ def _tracking_frame(
     *,
     kind: str,
     ids: pd.Series,
-    names: pd.Series,
     status: pd.Series,
-    progress: pd.Series,
-    planned_start: pd.Series,
     deadline: pd.Series,
     actual_end: pd.Series,
-    last_update: pd.Series,
     days_late: pd.Series,
     projected_finish: pd.Series,
     flags: dict[Flag, pd.Series],
+    names: pd.Series | None = None,
+    progress: pd.Series | None = None,
+    planned_start: pd.Series | None = None,
+    last_update: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Tracking rows in TRACKING_COLUMNS order; state is the first flag raised, else the status."""
+    """Tracking rows in TRACKING_COLUMNS order; state is the first flag raised, else the status.
+
+    Names default to the IDs, a flag not given is never raised, a column not given is empty.
+    """
+    no_flag = pd.Series(False, index=source.index)
+    flags = {flag: flags.get(flag, no_flag) for flag in TRACKED_FLAGS}
     state = np.select(
         [flags[flag].to_numpy(dtype=bool) for flag in TRACKED_FLAGS],
         [flag.value for flag in TRACKED_FLAGS],
@@ -369,17 +361,17 @@ def _tracking_frame(
         "project": source["project"],
         "kind": kind,
         "id": ids,
-        "name": names,
+        "name": ids if names is None else names,
         "owner": source["owner"],
         "owner_email": source["owner_email"],
         "output": source["output"] if "output" in source else _missing_text(source),
         "funder": source["funder"],
         "status": status,
-        "progress": progress.astype("float64"),
-        "planned_start": planned_start,
+        "progress": np.nan if progress is None else progress.astype("float64"),
+        "planned_start": pd.NaT if planned_start is None else planned_start,
         "deadline": deadline,
         "actual_end": actual_end,
-        "last_update": last_update,
+        "last_update": pd.NaT if last_update is None else last_update,
         "days_late": days_late,
         "projected_finish": projected_finish,
         "state": pd.Series(state, index=source.index, dtype="str"),
