@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,43 @@ def command_run(args: argparse.Namespace) -> int:
     0: everything due was done; 1: something due was not (a project failed, an e-mail still
     pending, the run stopped half-way); 2: a settings or environment error before any work.
     """
+    status = run_flow(args)
+    if launched_as_suivi():
+        leave(status)
+    return status
+
+
+def launched_as_suivi() -> bool:
+    """This process is the `suivi` command itself (not a test or a program calling main())."""
+    from suivi.cli import main
+
+    return getattr(sys.modules.get("__main__"), "main", None) is main
+
+
+def leave(status: int) -> None:
+    """Exit now, once the exit handlers ran (Prefect's logs and events reach the server).
+
+    The interpreter's own teardown of a process that imported Prefect, pandas and matplotlib
+    costs about a second of CPU and frees nothing the system would not. Only when no other
+    thread of ours still works: then the ordinary exit waits for it.
+    """
+    import atexit
+    import threading
+
+    current = threading.current_thread()
+    if current is not threading.main_thread() or any(
+        thread.is_alive() and not thread.daemon and thread is not current
+        for thread in threading.enumerate()
+    ):
+        return
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def run_flow(args: argparse.Namespace) -> int:
+    """Choose the Prefect server, run the flow, print the report; the exit status."""
     from suivi.cli.progress import quiet_prefect, show_progress
 
     verbose = bool(getattr(args, "verbose", False))
@@ -31,9 +70,7 @@ def command_run(args: argparse.Namespace) -> int:
 
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
-    from flows.running_server import choose_api
-
-    print(f"suivi: {choose_api(os.environ).how}", file=sys.stderr, flush=True)
+    print(f"suivi: {which_server(config.language)}", file=sys.stderr, flush=True)
     from flows.common import RunIncomplete  # Prefect reads its settings here, after the choice
 
     if args.flow == "weekly":
@@ -44,7 +81,10 @@ def command_run(args: argparse.Namespace) -> int:
 
     show_progress([project.code for project in config.projects], verbose)
     try:
-        with attended(sys.stdin.isatty()):  # at a terminal: an outage is said, not waited out
+        with (
+            attended(sys.stdin.isatty()),  # at a terminal: an outage is said, not waited out
+            without_heartbeats(),
+        ):
             report = chosen(
                 config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
             )
@@ -59,6 +99,84 @@ def command_run(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(describe_report(report))
     return status
+
+
+@contextlib.contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """No heartbeat thread for a run someone started by hand.
+
+    Heartbeats let a server's automations notice a crashed run; none watches these, and
+    stopping the thread at the end of the run costs up to a second (it sleeps in 1 s steps).
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def which_server(language: str) -> str:
+    """Point Prefect at a server before it reads its settings; the sentence that says which.
+
+    PREFECT_API_URL, else a running `suivi serve`'s server, else the URL Prefect's own settings
+    name (profile, prefect.toml, a test harness), else the server an earlier `suivi run` left
+    running, else one started now and left running (`flows/lingering_server.py`); with
+    SUIVI_PREFECT_IDLE_SECONDS=0, or when none can be started, Prefect's temporary server.
+    """
+    from flows.running_server import choose_api
+    from suivi.i18n.catalogs import gettext
+
+    api = choose_api(os.environ)
+    if api.url is not None:
+        return api.how
+    from prefect.settings import get_current_settings  # reads env, profile, prefect.toml
+
+    configured = get_current_settings().api.url
+    if configured:
+        return gettext("Prefect server at {url} (Prefect's settings)", language, url=configured)
+    from flows.lingering_server import StartError, idle_seconds, provide
+
+    idle = idle_seconds(os.environ)
+    if not idle:
+        return api.how
+    from flows.serve import auth_string, local_home
+
+    try:
+        server = provide(os.environ, auth_string(local_home()), idle=idle)
+    except (StartError, OSError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return gettext(
+            "no Prefect server could be started in the background ({reason}): a temporary one"
+            " runs for this run only",
+            language,
+            reason=reason,
+        )
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()  # Prefect read its settings at import: the URL is new
+    idle_text = duration(server.idle_seconds)
+    if server.started_here:
+        return gettext(
+            "no Prefect server was running: started one at {url}, left running for the next"
+            " runs; it stops after {idle} without work (log: {log})",
+            language,
+            url=server.api_url,
+            idle=idle_text,
+            log=server.log,
+        )
+    return gettext(
+        "Prefect server left running by an earlier `suivi run` at {url} (it stops after {idle}"
+        " without work)",
+        language,
+        url=server.api_url,
+        idle=idle_text,
+    )
+
+
+def duration(seconds: float) -> str:
+    """`10 min`, `90 s`."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:g} s"
 
 
 def describe_report(report: dict[str, Any]) -> str:
