@@ -151,28 +151,81 @@ def release_leases() -> None:
 # ---------------------------------------------------------------- the client side
 
 
+@dataclass
+class Claim:
+    """A server this command will use: reused, or started and maybe not answering yet.
+
+    Until `ready()` the start lock is held: no other command starts a second server and
+    this one cannot stop. The URL is known at once (the port is bound here), so the command
+    imports its flows while the server starts.
+    """
+
+    home: Path
+    api_url: str
+    pid: int
+    started_here: bool
+    idle_seconds: float
+    log: Path
+    lock: IO[str] | None
+    process: subprocess.Popen[bytes] | None = None
+
+    def ready(self, timeout: float = STARTUP_SECONDS) -> None:
+        """Wait until a started server is recorded and answers; hold it for this process."""
+        try:
+            if self.process is not None:
+                wait_until_recorded(self.process, self.home, timeout)
+            hold_lease(self.home)
+        finally:
+            if self.lock is not None:
+                fcntl.flock(self.lock, fcntl.LOCK_UN)
+                self.lock.close()
+                self.lock = None
+
+
+def claim(
+    environ: MutableMapping[str, str],
+    auth: str,
+    home: Path = RUN_HOME,
+    idle: float = IDLE_SECONDS,
+) -> Claim:
+    """The recorded server if it answers, else one started now; `environ` points at it."""
+    home = home.resolve()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = (home / START_LOCK).open("a", encoding="utf-8")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        facts = read_registry(home)
+        if facts is not None and alive(facts["pid"]) and answers(facts["api_url"]):
+            found = Claim(
+                home,
+                facts["api_url"],
+                facts["pid"],
+                False,
+                float(facts["idle_seconds"]),
+                home / LOG,
+                lock,
+            )
+        else:
+            found = start(environ, auth, home, idle, lock)
+    except BaseException:
+        lock.close()
+        raise
+    environ["PREFECT_API_URL"] = found.api_url
+    environ["PREFECT_API_AUTH_STRING"] = auth
+    return found
+
+
 def provide(
     environ: MutableMapping[str, str],
     auth: str,
     home: Path = RUN_HOME,
     idle: float = IDLE_SECONDS,
     timeout: float = STARTUP_SECONDS,
-) -> RunServer:
-    """The lingering server (reused, else started), held until this process exits; set in `environ`."""
-    home = home.resolve()
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with locked(home / START_LOCK, fcntl.LOCK_EX):
-        facts = read_registry(home)
-        if facts is not None and alive(facts["pid"]) and answers(facts["api_url"]):
-            server = RunServer(
-                facts["api_url"], facts["pid"], False, float(facts["idle_seconds"]), home / LOG
-            )
-        else:
-            server = start(environ, auth, home, idle, timeout)
-        hold_lease(home)  # before the start lock goes: the server cannot stop in between
-    environ["PREFECT_API_URL"] = server.api_url
-    environ["PREFECT_API_AUTH_STRING"] = auth
-    return server
+) -> Claim:
+    """The lingering server (reused, else started), answering and held until this process exits."""
+    found = claim(environ, auth, home, idle)
+    found.ready(timeout)
+    return found
 
 
 def server_environment(
@@ -200,13 +253,12 @@ def server_environment(
     return env
 
 
-def start(
-    environ: Mapping[str, str], auth: str, home: Path, idle: float, timeout: float
-) -> RunServer:
-    """Start the server on a loopback port bound here (no race for it); wait until it is recorded and answers."""
+def start(environ: Mapping[str, str], auth: str, home: Path, idle: float, lock: IO[str]) -> Claim:
+    """Start the server on a loopback port bound here (no race for it), without waiting for it."""
     listener = socket.socket()
     listener.bind((HOST, 0))
     listener.listen(128)
+    port = listener.getsockname()[1]
     log = home / LOG
     try:
         with log.open("ab") as output:
@@ -222,17 +274,22 @@ def start(
             )
     finally:
         listener.close()  # the server holds its own copy
+    _started.append(process)
+    return Claim(home, f"http://{HOST}:{port}/api", process.pid, True, idle, log, lock, process)
+
+
+def wait_until_recorded(process: subprocess.Popen[bytes], home: Path, timeout: float) -> None:
+    """Until the started server has recorded itself and answers; its log's tail if it fails."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise StartError(f"exit {process.returncode}:\n{tail(log)}")
+            raise StartError(f"exit {process.returncode}:\n{tail(home / LOG)}")
         facts = read_registry(home)
         if facts is not None and facts["pid"] == process.pid and answers(facts["api_url"]):
-            _started.append(process)
-            return RunServer(facts["api_url"], process.pid, True, idle, log)
+            return
         time.sleep(0.1)
     process.terminate()
-    raise StartError(f"no answer within {timeout:.0f} s:\n{tail(log)}")
+    raise StartError(f"no answer within {timeout:.0f} s:\n{tail(home / LOG)}")
 
 
 _started: list[subprocess.Popen[bytes]] = []  # not collected while running (no ResourceWarning)

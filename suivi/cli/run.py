@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,9 @@ def run_flow(args: argparse.Namespace) -> int:
 
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
-    print(f"suivi: {which_server(config.language)}", file=sys.stderr, flush=True)
-    from flows.common import RunIncomplete  # Prefect reads its settings here, after the choice
+    server = choose_server(config.language)
+    print(f"suivi: {server.line}", file=sys.stderr, flush=True)
+    from flows.common import RunIncomplete  # while a server started above gets ready
 
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
@@ -79,6 +81,9 @@ def run_flow(args: argparse.Namespace) -> int:
         from flows.daily import daily_watch as chosen
     from tasks.attended import attended
 
+    fallback = server.ready(config.language)
+    if fallback:
+        print(f"suivi: {fallback}", file=sys.stderr, flush=True)
     show_progress([project.code for project in config.projects], verbose)
     try:
         with (
@@ -114,8 +119,37 @@ def without_heartbeats() -> Iterator[None]:
         yield
 
 
-def which_server(language: str) -> str:
-    """Point Prefect at a server before it reads its settings; the sentence that says which.
+@dataclass
+class ServerChoice:
+    """Which Prefect server the run uses (the sentence that says so), and one still starting."""
+
+    line: str
+    starting: Any = None  # flows.lingering_server.Claim of a server started by this command
+
+    def ready(self, language: str) -> str | None:
+        """Wait for a server still starting; if it fails, say so and fall back to a temporary one."""
+        if self.starting is None:
+            return None
+        from flows.lingering_server import StartError
+        from suivi.i18n.catalogs import gettext
+
+        try:
+            self.starting.ready()
+        except (StartError, OSError) as error:
+            for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING"):
+                os.environ.pop(name, None)
+            refresh_prefect_settings()
+            return gettext(
+                "the Prefect server did not start ({reason}): a temporary one runs for this run"
+                " only",
+                language,
+                reason=first_line(error),
+            )
+        return None
+
+
+def choose_server(language: str) -> ServerChoice:
+    """Point Prefect at a server; a server started here is left starting while the flows import.
 
     PREFECT_API_URL, else a running `suivi serve`'s server, else the URL Prefect's own settings
     name (profile, prefect.toml, a test harness), else the server an earlier `suivi run` left
@@ -127,49 +161,67 @@ def which_server(language: str) -> str:
 
     api = choose_api(os.environ)
     if api.url is not None:
-        return api.how
+        return ServerChoice(api.how)
     from prefect.settings import get_current_settings  # reads env, profile, prefect.toml
 
     configured = get_current_settings().api.url
     if configured:
-        return gettext("Prefect server at {url} (Prefect's settings)", language, url=configured)
-    from flows.lingering_server import StartError, idle_seconds, provide
+        return ServerChoice(
+            gettext("Prefect server at {url} (Prefect's settings)", language, url=configured)
+        )
+    from flows.lingering_server import StartError, claim, idle_seconds
 
     idle = idle_seconds(os.environ)
     if not idle:
-        return api.how
+        return ServerChoice(api.how)
     from flows.serve import auth_string, local_home
 
     try:
-        server = provide(os.environ, auth_string(local_home()), idle=idle)
+        server = claim(os.environ, auth_string(local_home()), idle=idle)
     except (StartError, OSError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return gettext(
-            "no Prefect server could be started in the background ({reason}): a temporary one"
-            " runs for this run only",
-            language,
-            reason=reason,
+        return ServerChoice(
+            gettext(
+                "no Prefect server could be started in the background ({reason}): a temporary"
+                " one runs for this run only",
+                language,
+                reason=first_line(error),
+            )
         )
-    from prefect.context import refresh_global_settings_context
-
-    refresh_global_settings_context()  # Prefect read its settings at import: the URL is new
-    idle_text = duration(server.idle_seconds)
+    refresh_prefect_settings()
     if server.started_here:
-        return gettext(
-            "no Prefect server was running: started one at {url}, left running for the next"
-            " runs; it stops after {idle} without work (log: {log})",
+        return ServerChoice(
+            gettext(
+                "no Prefect server was running: starting one at {url}, left running for the next"
+                " runs; it stops after {idle} without work (log: {log})",
+                language,
+                url=server.api_url,
+                idle=duration(server.idle_seconds),
+                log=server.log,
+            ),
+            server,
+        )
+    server.ready()
+    return ServerChoice(
+        gettext(
+            "Prefect server left running by an earlier `suivi run` at {url} (it stops after"
+            " {idle} without work)",
             language,
             url=server.api_url,
-            idle=idle_text,
-            log=server.log,
+            idle=duration(server.idle_seconds),
         )
-    return gettext(
-        "Prefect server left running by an earlier `suivi run` at {url} (it stops after {idle}"
-        " without work)",
-        language,
-        url=server.api_url,
-        idle=idle_text,
     )
+
+
+def refresh_prefect_settings() -> None:
+    """Prefect read its settings when imported: read them again from the environment."""
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message, or its type."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def duration(seconds: float) -> str:
