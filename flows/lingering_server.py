@@ -232,10 +232,11 @@ def server_environment(
     environ: Mapping[str, str], home: Path, auth: str, idle: float
 ) -> dict[str, str]:
     """The server's environment: its home and SQLite under `home`, `auth` required, one-shot services only."""
-    env = {
+    env = {  # suivi's own settings (SMTP password…) are none of the server's business
         key: value
         for key, value in environ.items()
         if key not in {"PREFECT_API_URL", "PREFECT_API_AUTH_STRING"}
+        and not key.startswith("SUIVI_")
     }
     env |= {
         "PREFECT_HOME": str(home),

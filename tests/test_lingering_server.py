@@ -195,9 +195,14 @@ def test_a_record_of_a_dead_server_is_not_used(tmp_path: Path) -> None:
 
 
 def test_the_server_runs_offline_with_its_own_database_and_the_auth_string(tmp_path: Path) -> None:
-    environ = {"PREFECT_API_URL": "http://elsewhere/api", "PREFECT_API_AUTH_STRING": "x:y"}
+    environ = {
+        "PREFECT_API_URL": "http://elsewhere/api",
+        "PREFECT_API_AUTH_STRING": "x:y",
+        "SUIVI_SMTP_PASSWORD": "hunter2",
+    }
     env = server_environment(environ, tmp_path, "suivi:secret", 42)
     assert "PREFECT_API_URL" not in env and "PREFECT_API_AUTH_STRING" not in env
+    assert "SUIVI_SMTP_PASSWORD" not in env
     assert env["PREFECT_SERVER_DATABASE_CONNECTION_URL"].endswith(f"{tmp_path}/prefect.db")
     assert env["PREFECT_HOME"] == str(tmp_path)
     assert env["PREFECT_SERVER_API_AUTH_STRING"] == "suivi:secret"

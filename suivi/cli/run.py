@@ -169,7 +169,10 @@ def choose_server(language: str) -> ServerChoice:
         return ServerChoice(
             gettext("Prefect server at {url} (Prefect's settings)", language, url=configured)
         )
-    from flows.lingering_server import StartError, claim, idle_seconds
+    try:
+        from flows.lingering_server import StartError, claim, idle_seconds
+    except ImportError:  # no fcntl (not a POSIX system): Prefect's temporary server
+        return ServerChoice(api.how)
 
     idle = idle_seconds(os.environ)
     if not idle:
