@@ -3,9 +3,11 @@
 1. In one process: the `weekly-summary` flow (a Prefect server already running) against the
    same work called directly through `suivi.jobs.pipeline`, `suivi.notify.messages`, `suivi.notify.render` and
    `suivi.jobs.delivery`, without Prefect.
-2. Whole commands: `suivi run weekly` on Prefect's temporary server (with a brand-new
-   PREFECT_HOME, then with one already migrated) against the same command pointed at a
-   running `prefect server` (PREFECT_API_URL set).
+2. Whole commands, with no server running: `suivi run weekly` on Prefect's temporary
+   server per run (SUIVI_PREFECT_IDLE_SECONDS=0, as before: a brand-new PREFECT_HOME, then
+   one already migrated), then as it is now: the first run in a new folder starts the server
+   it leaves running, the next runs reuse it; and against a running `prefect server`
+   (PREFECT_API_URL set). CPU counts the command, its children and the server it used.
 
 Each run gets a fresh SQLite store and outbox folder, so every run does the same work
 (10 e-mails written to the folder). Run from the repository root:
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -152,13 +155,32 @@ def timed_runs(base: Path, label: str, work: Callable[[Path], int], repeats: int
     return seconds
 
 
-def command_seconds(base: Path, label: str, extra_env: dict[str, str]) -> float:
-    """Wall time of `suivi run weekly` as a new process."""
+def server_cpu(folder: Path) -> float:
+    """CPU seconds so far of the server `suivi run` left running in `folder` (0 when none)."""
+    from flows.lingering_server import RUN_HOME, read_registry
+
+    facts = read_registry(folder / RUN_HOME)
+    if facts is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{facts['pid']}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def command_seconds(base: Path, label: str, extra_env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time of `suivi run weekly` as a new process, run from `base`.
+
+    CPU counts the command, its children, and the server an earlier `suivi run` left
+    running in `base/data/prefect/run-server` while the command used it.
+    """
     with fresh_run(base, label) as (config, env):
         child_env = {
             k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SUIVI_"))
         }
         child_env |= QUIET | env | extra_env
+        cpu_before = children_cpu() + server_cpu(base)
         started = time.perf_counter()
         done = subprocess.run(
             [
@@ -172,16 +194,64 @@ def command_seconds(base: Path, label: str, extra_env: dict[str, str]) -> float:
                 "--as-of",
                 AS_OF.isoformat(),
             ],
-            cwd=ROOT,
+            cwd=base,
             env=child_env,
             capture_output=True,
             text=True,
             check=False,
         )
         elapsed = time.perf_counter() - started
+        cpu = children_cpu() + server_cpu(base) - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"{label}: suivi run weekly failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return elapsed, cpu
+
+
+def children_cpu() -> float:
+    """CPU seconds of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def stop_lingering(base: Path) -> None:
+    """Stop the server `suivi run` left running in `base` and wait until it is gone."""
+    from flows.lingering_server import RUN_HOME, alive, stop
+
+    pid = stop(base / RUN_HOME) if (base / RUN_HOME).exists() else None
+    while pid is not None and alive(pid):
+        time.sleep(0.1)
+
+
+def no_server_figures(base: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """`suivi run weekly` with no server running: Prefect's temporary server per run (as before,
+    SUIVI_PREFECT_IDLE_SECONDS=0), and the server the first run leaves running for the next."""
+    before = base / "before"
+    before.mkdir()
+    home = {"PREFECT_HOME": str(before / "prefect-home"), "SUIVI_PREFECT_IDLE_SECONDS": "0"}
+    figures = {"before, new PREFECT_HOME": [command_seconds(before, "cold", home)]}
+    figures["before, migrated PREFECT_HOME"] = [
+        command_seconds(before, f"warm-{i}", home) for i in range(repeats)
+    ]
+    after = base / "after"
+    after.mkdir()
+    home = {"PREFECT_HOME": str(after / "prefect-home")}
+    try:
+        figures["first run in a new folder (starts the server)"] = [
+            command_seconds(after, "first", home)
+        ]
+        figures["next runs (the server left running)"] = [
+            command_seconds(after, f"next-{i}", home) for i in range(repeats)
+        ]
+    finally:
+        stop_lingering(after)
+    return figures
+
+
+def describe_timings(timings: list[tuple[float, float]]) -> str:
+    """Median wall and CPU, with the wall range."""
+    walls = [wall for wall, _ in timings]
+    cpu = statistics.median(cpu for _, cpu in timings)
+    return f"{statistics.median(walls):6.2f} s  CPU {cpu:5.2f} s  (wall {min(walls):.2f}–{max(walls):.2f}, n={len(walls)})"
 
 
 def describe(seconds: list[float]) -> str:
@@ -208,16 +278,11 @@ def main(argv: list[str] | None = None) -> None:
             direct = timed_runs(base, "direct", direct_weekly, args.repeats)
             with using_api(api_url, home):
                 flowed = timed_runs(base, "flow", flow_weekly, args.repeats)
-            warm = [
-                command_seconds(base, f"warm-{i}", {"PREFECT_API_URL": api_url})
+            served = [
+                command_seconds(base, f"served-{i}", {"PREFECT_API_URL": api_url})
                 for i in range(args.repeats)
             ]
-        ephemeral_home = base / "ephemeral-home"
-        cold = command_seconds(base, "cold", {"PREFECT_HOME": str(ephemeral_home)})
-        migrated = [
-            command_seconds(base, f"ephemeral-{i}", {"PREFECT_HOME": str(ephemeral_home)})
-            for i in range(args.repeats)
-        ]
+        no_server = no_server_figures(base, args.repeats)
 
     print()
     print("weekly-summary on the demo (2 projects, 10 e-mails), in one process:")
@@ -227,10 +292,13 @@ def main(argv: list[str] | None = None) -> None:
         f"  overhead per run                         {statistics.median(flowed) - statistics.median(direct):6.2f} s"
     )
     print()
-    print("`suivi run weekly` as a new process (wall time):")
-    print(f"  temporary server, new PREFECT_HOME       {cold:6.2f} s")
-    print(f"  temporary server, migrated PREFECT_HOME  {describe(migrated)}")
-    print(f"  against a running prefect server         {describe(warm)}")
+    print("`suivi run weekly` as a new process (wall, and CPU of the command and its servers):")
+    for label, timings in no_server.items():
+        print(f"  no server running, {label:<48} {describe_timings(timings)}")
+    print(
+        f"  against a running prefect server (PREFECT_API_URL){'':<28} {describe_timings(served)}"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

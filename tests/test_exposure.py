@@ -252,6 +252,7 @@ def test_suivi_runs_temporary_prefect_server_sends_no_telemetry(
         "PREFECT_HOME": str(suivi_env / "prefect-home"),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",  # a new database migrates first
         "PYTHONPATH": str(ROOT),
+        "SUIVI_PREFECT_IDLE_SECONDS": "1",  # the server the run leaves running stops soon after
     }
     command = [
         sys.executable,
@@ -270,7 +271,8 @@ def test_suivi_runs_temporary_prefect_server_sends_no_telemetry(
     while run.poll() is None:  # the temporary server lives as long as the run
         for pid in descendants(run.pid):
             try:
-                if b"prefect.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"prefect.server" in cmdline or b"flows.lingering_server" in cmdline:
                     servers[pid] = (
                         Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
                     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,43 @@ def command_run(args: argparse.Namespace) -> int:
     0: everything due was done; 1: something due was not (a project failed, an e-mail still
     pending, the run stopped half-way); 2: a settings or environment error before any work.
     """
+    status = run_flow(args)
+    if launched_as_suivi():
+        leave(status)
+    return status
+
+
+def launched_as_suivi() -> bool:
+    """This process is the `suivi` command itself (not a test or a program calling main())."""
+    from suivi.cli import main
+
+    return getattr(sys.modules.get("__main__"), "main", None) is main
+
+
+def leave(status: int) -> None:
+    """Exit now, once the exit handlers ran (Prefect's logs and events reach the server).
+
+    The interpreter's own teardown of a process that imported Prefect, pandas and matplotlib
+    costs about a second of CPU and frees nothing the system would not. Only when no other
+    thread of ours still works: then the ordinary exit waits for it.
+    """
+    import atexit
+    import threading
+
+    current = threading.current_thread()
+    if current is not threading.main_thread() or any(
+        thread.is_alive() and not thread.daemon and thread is not current
+        for thread in threading.enumerate()
+    ):
+        return
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def run_flow(args: argparse.Namespace) -> int:
+    """Choose the Prefect server, run the flow, print the report; the exit status."""
     from suivi.cli.progress import quiet_prefect, show_progress
 
     verbose = bool(getattr(args, "verbose", False))
@@ -31,10 +71,9 @@ def command_run(args: argparse.Namespace) -> int:
 
     with open_store(Env().database_url):  # so does an unreachable store: nothing is sent
         pass
-    from flows.running_server import choose_api
-
-    print(f"suivi: {choose_api(os.environ).how}", file=sys.stderr, flush=True)
-    from flows.common import RunIncomplete  # Prefect reads its settings here, after the choice
+    server = choose_server(config.language)
+    print(f"suivi: {server.line}", file=sys.stderr, flush=True)
+    from flows.common import RunIncomplete  # while a server started above gets ready
 
     if args.flow == "weekly":
         from flows.weekly import weekly_summary as chosen
@@ -42,9 +81,15 @@ def command_run(args: argparse.Namespace) -> int:
         from flows.daily import daily_watch as chosen
     from tasks.attended import attended
 
+    fallback = server.ready(config.language)
+    if fallback:
+        print(f"suivi: {fallback}", file=sys.stderr, flush=True)
     show_progress([project.code for project in config.projects], verbose)
     try:
-        with attended(sys.stdin.isatty()):  # at a terminal: an outage is said, not waited out
+        with (
+            attended(sys.stdin.isatty()),  # at a terminal: an outage is said, not waited out
+            without_heartbeats(),
+        ):
             report = chosen(
                 config_path=config_path, as_of=args.as_of, dry_run=args.dry_run, force=args.force
             )
@@ -59,6 +104,134 @@ def command_run(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(describe_report(report))
     return status
+
+
+@contextlib.contextmanager
+def without_heartbeats() -> Iterator[None]:
+    """No heartbeat thread for a run someone started by hand.
+
+    Heartbeats let a server's automations notice a crashed run; none watches these, and
+    stopping the thread at the end of the run costs up to a second (it sleeps in 1 s steps).
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@dataclass
+class ServerChoice:
+    """Which Prefect server the run uses (the sentence that says so), and one still starting."""
+
+    line: str
+    starting: Any = None  # flows.lingering_server.Claim of a server started by this command
+
+    def ready(self, language: str) -> str | None:
+        """Wait for a server still starting; if it fails, say so and fall back to a temporary one."""
+        if self.starting is None:
+            return None
+        from flows.lingering_server import StartError
+        from suivi.i18n.catalogs import gettext
+
+        try:
+            self.starting.ready()
+        except (StartError, OSError) as error:
+            for name in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING"):
+                os.environ.pop(name, None)
+            refresh_prefect_settings()
+            return gettext(
+                "the Prefect server did not start ({reason}): a temporary one runs for this run"
+                " only",
+                language,
+                reason=first_line(error),
+            )
+        return None
+
+
+def choose_server(language: str) -> ServerChoice:
+    """Point Prefect at a server; a server started here is left starting while the flows import.
+
+    PREFECT_API_URL, else a running `suivi serve`'s server, else the URL Prefect's own settings
+    name (profile, prefect.toml, a test harness), else the server an earlier `suivi run` left
+    running, else one started now and left running (`flows/lingering_server.py`); with
+    SUIVI_PREFECT_IDLE_SECONDS=0, or when none can be started, Prefect's temporary server.
+    """
+    from flows.running_server import choose_api
+    from suivi.i18n.catalogs import gettext
+
+    api = choose_api(os.environ)
+    if api.url is not None:
+        return ServerChoice(api.how)
+    from prefect.settings import get_current_settings  # reads env, profile, prefect.toml
+
+    configured = get_current_settings().api.url
+    if configured:
+        return ServerChoice(
+            gettext("Prefect server at {url} (Prefect's settings)", language, url=configured)
+        )
+    try:
+        from flows.lingering_server import StartError, claim, idle_seconds
+    except ImportError:  # no fcntl (not a POSIX system): Prefect's temporary server
+        return ServerChoice(api.how)
+
+    idle = idle_seconds(os.environ)
+    if not idle:
+        return ServerChoice(api.how)
+    from flows.serve import auth_string, local_home
+
+    try:
+        server = claim(os.environ, auth_string(local_home()), idle=idle)
+    except (StartError, OSError) as error:
+        return ServerChoice(
+            gettext(
+                "no Prefect server could be started in the background ({reason}): a temporary"
+                " one runs for this run only",
+                language,
+                reason=first_line(error),
+            )
+        )
+    refresh_prefect_settings()
+    if server.started_here:
+        return ServerChoice(
+            gettext(
+                "no Prefect server was running: starting one at {url}, left running for the next"
+                " runs; it stops after {idle} without work (log: {log})",
+                language,
+                url=server.api_url,
+                idle=duration(server.idle_seconds),
+                log=server.log,
+            ),
+            server,
+        )
+    server.ready()
+    return ServerChoice(
+        gettext(
+            "Prefect server left running by an earlier `suivi run` at {url} (it stops after"
+            " {idle} without work)",
+            language,
+            url=server.api_url,
+            idle=duration(server.idle_seconds),
+        )
+    )
+
+
+def refresh_prefect_settings() -> None:
+    """Prefect read its settings when imported: read them again from the environment."""
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message, or its type."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def duration(seconds: float) -> str:
+    """`10 min`, `90 s`."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:g} s"
 
 
 def describe_report(report: dict[str, Any]) -> str:
