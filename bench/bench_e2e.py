@@ -139,13 +139,18 @@ def weekly_run(
 
     seconds: dict[str, float] = defaultdict(float)
     cpu: dict[str, float] = defaultdict(float)  # this thread's CPU: what the load cannot inflate
+    peaks: dict[str, float] = {}  # the process's peak MB when the stage first ended past it
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
+        before = peak_megabytes()
         started, cpu_started = perf_counter(), thread_time()
         yield
         seconds[name] += perf_counter() - started
         cpu[name] += thread_time() - cpu_started
+        after = peak_megabytes()
+        if after > before:  # this stage (or a read ahead meanwhile) raised the peak
+            peaks[name] = max(peaks.get(name, 0.0), after)
 
     started, cpu_started = perf_counter(), process_time()
     config = load_config(config_path)
@@ -219,6 +224,7 @@ def weekly_run(
     return {
         "seconds": dict(seconds),
         "cpu": dict(cpu),
+        "peaks": peaks,
         "total": perf_counter() - started,
         "run_cpu_seconds": process_time() - cpu_started,  # every thread's, imports excluded
         "activities": rows,
@@ -246,6 +252,11 @@ def open_sheet(project: Any, config: Any, env: Any) -> Any:
     )
 
 
+def peak_megabytes() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measured(
     config_path: Path,
     env_values: dict[str, Any],
@@ -269,7 +280,7 @@ def measured(
         else:
             outcome = weekly_run(config_path, env_values, AS_OF)
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        outcome["peak_mb"] = usage.ru_maxrss / 1024
+        outcome["peak_mb"] = peak_megabytes()
         outcome["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # imports included
         results.put(outcome)
     except Exception as error:  # reported, or the parent would wait in vain
@@ -293,6 +304,7 @@ def flow_run(config_path: Path, env_values: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": {},
         "cpu": {},
+        "peaks": {},
         "total": total,
         "run_cpu_seconds": None,
         "activities": None,
@@ -444,6 +456,10 @@ def main(argv: list[str] | None = None) -> None:
     print(table(results))
     print()
     print(cpu_table(results))
+    for result in results:
+        if result.get("peaks"):
+            raised = ", ".join(f"{name} {mb:.0f}" for name, mb in result["peaks"].items())
+            print(f"{result['size']}: peak MB after the stages that raised it: {raised}")
     for result in results:
         projects = result["projects"]
         verdicts = [
