@@ -909,14 +909,18 @@ def _db_values(values: pd.Series, dialect: str) -> list[Any]:
     missing = values.isna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(values):
         days = values.to_numpy(dtype="datetime64[D]")
-        # SQLite stores dates as ISO text (as SQLAlchemy's Date does); PostgreSQL takes dates.
-        plain = days.astype(str) if dialect == "sqlite" else days.astype(object)
-        column = pd.Series(plain, dtype=object)
+        if dialect == "sqlite":
+            # SQLite stores dates as ISO text (as SQLAlchemy's Date does). A column holds a few
+            # hundred distinct days at most: each is formatted once, not once per row.
+            distinct, where = np.unique(days, return_inverse=True)
+            column = distinct.astype(str).astype(object)[where.reshape(-1)]
+        else:  # PostgreSQL takes dates
+            column = days.astype(object)
     else:
-        column = values.astype(object)
-    return [
-        None if absent else value for value, absent in zip(column.tolist(), missing, strict=True)
-    ]
+        column = values.to_numpy(dtype=object, copy=True)
+    if missing.any():
+        column[missing] = None
+    return column.tolist()  # type: ignore[no-any-return]
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
