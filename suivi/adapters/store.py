@@ -919,7 +919,7 @@ def _db_values(values: pd.Series, dialect: str) -> list[Any]:
         column = values.to_numpy(dtype=object, copy=True)
     if missing.any():
         column[missing] = None
-    return column.tolist()  # type: ignore[no-any-return]
+    return column.tolist()
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
