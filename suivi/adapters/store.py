@@ -62,6 +62,7 @@ TRACKING_COLUMNS: Final = [
 INDICATOR_COLUMNS: Final = ["code", "current", "achievement", "status"]
 HISTORY_COLUMNS: Final = ["project", "id", "as_of", "progress"]
 FLAG_ITEM: Final = re.compile(r"[^,]+")
+INSERT_ROWS: Final = 20_000  # rows per executemany of a snapshot (same transaction)
 
 # Constraint names the migrations use too, so later batch migrations on SQLite can name them.
 metadata = sa.MetaData(
@@ -885,7 +886,7 @@ def _indicator_rows(
 
 
 def _insert_frame(connection: Connection, table: sa.Table, rows: pd.DataFrame) -> None:
-    """Insert every row in one executemany of plain tuples, built column by column.
+    """Insert every row in executemany calls of plain tuples, built column by column.
 
     No dict per row and no per-value SQLAlchemy processing: at 200 000 rows that work, not
     the database, was most of a run's store time.
@@ -899,8 +900,11 @@ def _insert_frame(connection: Connection, table: sa.Table, rows: pd.DataFrame) -
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)})"
         f" VALUES ({', '.join([mark] * len(columns))})"
     )
-    values = [_db_values(rows[name], connection.dialect.name) for name in columns]
-    connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
+    # In slices: the driver's tuples for 200 000 rows at once were tens of MB held at the peak.
+    for start in range(0, len(rows), INSERT_ROWS):
+        part = rows.iloc[start : start + INSERT_ROWS]
+        values = [_db_values(part[name], connection.dialect.name) for name in columns]
+        connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
 
 
 def _db_values(values: pd.Series, dialect: str) -> list[Any]:
