@@ -5,6 +5,11 @@ Run from the repository root:
 
     .venv/bin/python -m bench.bench_e2e                      # 2x50, 10x1000, 20x10000
     .venv/bin/python -m bench.bench_e2e 20x10000 --prefect   # also once through the flow
+    .venv/bin/python -m bench.bench_e2e 1x50000 --profile /tmp/prof   # cProfile → 1x50000.prof
+
+Besides wall seconds per stage it prints each stage's CPU seconds (the main thread's: a shared
+machine's load inflates wall time, not CPU time), the whole run's CPU (reads ahead included)
+and, for memory, the peak after each stage that raised it.
 
 Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP sink, in a
 process of their own), a fresh SQLite store holding four weeks of history (three weeks of
