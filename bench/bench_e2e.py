@@ -5,6 +5,11 @@ Run from the repository root:
 
     .venv/bin/python -m bench.bench_e2e                      # 2x50, 10x1000, 20x10000
     .venv/bin/python -m bench.bench_e2e 20x10000 --prefect   # also once through the flow
+    .venv/bin/python -m bench.bench_e2e 1x50000 --profile /tmp/prof   # cProfile → 1x50000.prof
+
+Besides wall seconds per stage it prints each stage's CPU seconds (the main thread's: a shared
+machine's load inflates wall time, not CPU time), the whole run's CPU (reads ahead included)
+and, for memory, the peak after each stage that raised it.
 
 Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP sink, in a
 process of their own), a fresh SQLite store holding four weeks of history (three weeks of
@@ -29,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time, thread_time
 from typing import Any
 
 import pandas as pd
@@ -138,14 +143,21 @@ def weekly_run(
     from suivi.sheet.clean import clean_project
 
     seconds: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)  # this thread's CPU: what the load cannot inflate
+    peaks: dict[str, float] = {}  # the process's peak MB when the stage first ended past it
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
-        started = perf_counter()
+        before = peak_megabytes()
+        started, cpu_started = perf_counter(), thread_time()
         yield
         seconds[name] += perf_counter() - started
+        cpu[name] += thread_time() - cpu_started
+        after = peak_megabytes()
+        if after > before:  # this stage (or a read ahead meanwhile) raised the peak
+            peaks[name] = max(peaks.get(name, 0.0), after)
 
-    started = perf_counter()
+    started, cpu_started = perf_counter(), process_time()
     config = load_config(config_path)
     env = Env(**env_values)
     calendar = calendar_of(config)
@@ -216,7 +228,10 @@ def weekly_run(
         store.finish_run(run_id, "completed", {})
     return {
         "seconds": dict(seconds),
+        "cpu": dict(cpu),
+        "peaks": peaks,
         "total": perf_counter() - started,
+        "run_cpu_seconds": process_time() - cpu_started,  # every thread's, imports excluded
         "activities": rows,
         "problems": problems,
         "emails_sent": len(delivery.sent) if delivery else 0,
@@ -242,15 +257,35 @@ def open_sheet(project: Any, config: Any, env: Any) -> Any:
     )
 
 
-def measured(config_path: Path, env_values: dict[str, Any], prefect: bool, results: Any) -> None:
-    """Child process: the measured run, then this process's peak memory."""
+def peak_megabytes() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measured(
+    config_path: Path,
+    env_values: dict[str, Any],
+    prefect: bool,
+    results: Any,
+    profile: Path | None = None,
+) -> None:
+    """Child process: the measured run, then this process's peak memory.
+
+    `profile`: write the run's cProfile statistics there (for `pstats`; slows the run down).
+    """
     try:
         if prefect:
             outcome = flow_run(config_path, env_values)
+        elif profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            outcome = profiler.runcall(weekly_run, config_path, env_values, AS_OF)
+            profiler.dump_stats(profile)
         else:
             outcome = weekly_run(config_path, env_values, AS_OF)
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        outcome["peak_mb"] = usage.ru_maxrss / 1024
+        outcome["peak_mb"] = peak_megabytes()
         outcome["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # imports included
         results.put(outcome)
     except Exception as error:  # reported, or the parent would wait in vain
@@ -273,7 +308,10 @@ def flow_run(config_path: Path, env_values: dict[str, Any]) -> dict[str, Any]:
         total = perf_counter() - started
     return {
         "seconds": {},
+        "cpu": {},
+        "peaks": {},
         "total": total,
+        "run_cpu_seconds": None,
         "activities": None,
         "problems": None,
         "emails_sent": report["emails_sent"],
@@ -287,10 +325,13 @@ def ask(channel: Connection, command: str) -> Any:
     return channel.recv()
 
 
-def bench(size: str, prefect: bool = False, latency: float = 0.0) -> dict[str, Any]:
+def bench(
+    size: str, prefect: bool = False, latency: float = 0.0, profile: Path | None = None
+) -> dict[str, Any]:
     """Build the world for one size, prepare its history, measure one weekly run.
 
-    `latency`: seconds each Sheets request waits, as Google's would (0: loopback only).
+    `latency`: seconds each Sheets request waits, as Google's would (0: loopback only);
+    `profile`: where the measured run's cProfile statistics go, if anywhere.
     """
     projects, activities = parse_size(size)
     context = multiprocessing.get_context("spawn")
@@ -304,7 +345,9 @@ def bench(size: str, prefect: bool = False, latency: float = 0.0) -> dict[str, A
             prepare_history(config_path, env_values, activities)
             ask(ours, "reset")
             results = context.Queue()
-            run = context.Process(target=measured, args=(config_path, env_values, prefect, results))
+            run = context.Process(
+                target=measured, args=(config_path, env_values, prefect, results, profile)
+            )
             run.start()
             outcome: dict[str, Any] = results.get(timeout=1800)
             run.join(timeout=60)
@@ -334,10 +377,11 @@ def suivi_seconds(result: dict[str, Any]) -> float:
 def table(results: list[dict[str, Any]]) -> str:
     """Seconds per stage and the counts, one row per run, as a Markdown table.
 
-    `read` and `write-back` are suivi's own seconds: the fake server's are in their own columns.
+    `read` and `write-back` are suivi's own seconds: the fake server's are in their own columns
+    (with reads ahead, the fake's read time overlaps suivi's work: `read` may come out below 0).
     """
     header = ["size", "mode", *STAGES, "suivi total s", "fake Sheets read s", "fake write s"]
-    header += ["reads", "writes", "SMTP conn.", "e-mails", "peak MB"]
+    header += ["run CPU s", "reads", "writes", "SMTP conn.", "e-mails", "peak MB"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         own = dict(result["seconds"])
@@ -345,6 +389,7 @@ def table(results: list[dict[str, Any]]) -> str:
             own["read"] = own.get("read", 0) - result["fake_read_seconds"]
             own["write-back"] = own.get("write-back", 0) - result["fake_write_seconds"]
         stages = [f"{own[name]:.2f}" if own else "–" for name in STAGES]
+        run_cpu = result.get("run_cpu_seconds")
         cells = [
             result["size"],
             result["mode"],
@@ -352,11 +397,35 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{suivi_seconds(result):.1f}",
             f"{result['fake_read_seconds']:.1f}",
             f"{result['fake_write_seconds']:.1f}",
+            f"{run_cpu:.1f}" if run_cpu is not None else "–",
             str(result["reads"]),
             str(result["writes"]),
             str(result["smtp_connections"]),
             str(result["emails_received"]),
             f"{result['peak_mb']:.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cpu_table(results: list[dict[str, Any]]) -> str:
+    """CPU seconds per stage (the main thread's: reads ahead run in others), one row per run.
+
+    On a shared machine the load inflates wall time, never CPU time.
+    """
+    header = ["size", "mode", *STAGES, "main thread", "run (all threads)", "process"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for result in results:
+        cpu = result.get("cpu") or {}
+        if not cpu:
+            continue
+        cells = [
+            result["size"],
+            result["mode"],
+            *(f"{cpu.get(name, 0.0):.2f}" for name in STAGES),
+            f"{sum(cpu.values()):.1f}",
+            f"{result['run_cpu_seconds']:.1f}",
+            f"{result['cpu_seconds']:.1f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -371,11 +440,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds each Sheets request waits (Google-like)"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write each measured run's cProfile statistics to this folder (SIZE.prof)",
+    )
     options = parser.parse_args(argv)
-    results = [bench(size, latency=options.latency) for size in options.sizes]
+    if options.profile:
+        options.profile.mkdir(parents=True, exist_ok=True)
+    results = [
+        bench(
+            size,
+            latency=options.latency,
+            profile=options.profile / f"{size}.prof" if options.profile else None,
+        )
+        for size in options.sizes
+    ]
     if options.prefect:
         results.append(bench(options.sizes[-1], prefect=True))
     print(table(results))
+    print()
+    print(cpu_table(results))
+    for result in results:
+        if result.get("peaks"):
+            raised = ", ".join(f"{name} {mb:.0f}" for name, mb in result["peaks"].items())
+            print(f"{result['size']}: peak MB after the stages that raised it: {raised}")
     for result in results:
         projects = result["projects"]
         verdicts = [

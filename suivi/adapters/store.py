@@ -62,6 +62,8 @@ TRACKING_COLUMNS: Final = [
 ]
 INDICATOR_COLUMNS: Final = ["code", "current", "achievement", "status"]
 HISTORY_COLUMNS: Final = ["project", "id", "as_of", "progress"]
+FLAG_ITEM: Final = re.compile(r"[^,]+")
+INSERT_ROWS: Final = 20_000  # rows per executemany of a snapshot (same transaction)
 
 # Constraint names the migrations use too, so later batch migrations on SQLite can name them.
 metadata = sa.MetaData(
@@ -445,7 +447,8 @@ class Store(ClosedOnExit):
                     activity_snapshots,
                     (activity_snapshots.c.run_id == run_id)
                     & (activity_snapshots.c.project == project),
-                )
+                ),
+                project,
             )
             indicators = _indicator_frame(
                 _read_frame(
@@ -480,30 +483,27 @@ class Store(ClosedOnExit):
 
         One row per activity and date; when several runs saved the same date, the latest wins.
         """
-        query = (
-            sa.select(
-                activity_snapshots.c.project,
-                activity_snapshots.c.item_id.label("id"),
-                sa.type_coerce(activity_snapshots.c.as_of, sa.String),  # parsed below, at once
-                activity_snapshots.c.progress,
-            )
+        saved = (
+            sa.select(snapshots.c.run_id, sa.type_coerce(snapshots.c.as_of, sa.String))
+            .where(snapshots.c.project == project, snapshots.c.as_of >= since)
+            .order_by(snapshots.c.run_id)
+        )
+        rows = (
+            sa.select(activity_snapshots.c.item_id, activity_snapshots.c.progress)
             .where(
+                activity_snapshots.c.run_id == sa.bindparam("run"),
                 activity_snapshots.c.project == project,
                 activity_snapshots.c.kind == "activity",
-                activity_snapshots.c.as_of >= since,
             )
-            .order_by(activity_snapshots.c.run_id, activity_snapshots.c.pk)
+            .order_by(activity_snapshots.c.pk)
         )
+        runs: list[tuple[pd.DataFrame, str]] = []
         with self.engine.connect() as connection:
-            history = _fetch_frame(connection, query, HISTORY_COLUMNS)
-        history = history.astype({"project": "str", "id": "str", "progress": "float64"}).assign(
-            as_of=_datetimes(history["as_of"])
-        )
-        return (
-            history.drop_duplicates(["id", "as_of"], keep="last")
-            .sort_values(["id", "as_of"], kind="stable")
-            .reset_index(drop=True)
-        )
+            # Run by run: each run's date is its header's, never a text repeated on every row.
+            for run_id, as_of in connection.execute(saved).all():
+                fetched = _fetch_frame(connection, rows.params(run=run_id), ["id", "progress"])
+                runs.append((fetched, as_of))
+        return _history_frame(project, runs)
 
     # ---- outbox -------------------------------------------------------------------------
 
@@ -861,7 +861,7 @@ def _indicator_rows(
 
 
 def _insert_frame(connection: Connection, table: sa.Table, rows: pd.DataFrame) -> None:
-    """Insert every row in one executemany of plain tuples, built column by column.
+    """Insert every row in executemany calls of plain tuples, built column by column.
 
     No dict per row and no per-value SQLAlchemy processing: at 200 000 rows that work, not
     the database, was most of a run's store time.
@@ -875,8 +875,11 @@ def _insert_frame(connection: Connection, table: sa.Table, rows: pd.DataFrame) -
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)})"
         f" VALUES ({', '.join([mark] * len(columns))})"
     )
-    values = [_db_values(rows[name], connection.dialect.name) for name in columns]
-    connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
+    # In slices: the driver's tuples for 200 000 rows at once were tens of MB held at the peak.
+    for start in range(0, len(rows), INSERT_ROWS):
+        part = rows.iloc[start : start + INSERT_ROWS]
+        values = [_db_values(part[name], connection.dialect.name) for name in columns]
+        connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
 
 
 def _db_values(values: pd.Series, dialect: str) -> list[Any]:
@@ -884,14 +887,18 @@ def _db_values(values: pd.Series, dialect: str) -> list[Any]:
     missing = values.isna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(values):
         days = values.to_numpy(dtype="datetime64[D]")
-        # SQLite stores dates as ISO text (as SQLAlchemy's Date does); PostgreSQL takes dates.
-        plain = days.astype(str) if dialect == "sqlite" else days.astype(object)
-        column = pd.Series(plain, dtype=object)
+        if dialect == "sqlite":
+            # SQLite stores dates as ISO text (as SQLAlchemy's Date does). A column holds a few
+            # hundred distinct days at most: each is formatted once, not once per row.
+            distinct, where = np.unique(days, return_inverse=True)
+            column = distinct.astype(str).astype(object)[where.reshape(-1)]
+        else:  # PostgreSQL takes dates
+            column = days.astype(object)
     else:
-        column = values.astype(object)
-    return [
-        None if absent else value for value, absent in zip(column.tolist(), missing, strict=True)
-    ]
+        column = values.to_numpy(dtype=object, copy=True)
+    if missing.any():
+        column[missing] = None
+    return column.tolist()
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
@@ -899,20 +906,25 @@ def _datetimes(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
 
 
+# Columns a stored run's rows are read back without: the query names the run, project and day.
+KNOWN_COLUMNS: Final = frozenset({"pk", "run_id", "project", "as_of"})
+
+
 def _read_frame(
     connection: Connection, table: sa.Table, where: sa.ColumnElement[bool]
 ) -> pd.DataFrame:
     """A table's matching rows in insertion order, fetched at once into a frame.
 
-    Date columns come back as the driver gives them (text on SQLite) and are parsed by the
-    caller in one vectorised step.
+    Only the columns the query does not already know are fetched. Date columns come back as
+    the driver gives them (text on SQLite) and are parsed by the caller in one vectorised step.
     """
+    wanted = [column for column in table.columns if column.name not in KNOWN_COLUMNS]
     columns = [
         sa.type_coerce(column, sa.String) if isinstance(column.type, sa.Date) else column
-        for column in table.columns
+        for column in wanted
     ]
     query = sa.select(*columns).where(where).order_by(table.c.pk)
-    return _fetch_frame(connection, query, [column.name for column in table.columns])
+    return _fetch_frame(connection, query, [column.name for column in wanted])
 
 
 def _fetch_frame(connection: Connection, query: sa.Select[Any], names: list[str]) -> pd.DataFrame:
@@ -925,11 +937,53 @@ def _fetch_frame(connection: Connection, query: sa.Select[Any], names: list[str]
     return pd.DataFrame.from_records(rows, columns=names)
 
 
-def _tracking_frame(stored: pd.DataFrame) -> pd.DataFrame:
-    """activity_snapshots rows back as the stored tracking frame (flags as lists)."""
+def _history_frame(project: str, runs: list[tuple[pd.DataFrame, str]]) -> pd.DataFrame:
+    """Runs' (id, progress) rows, in run order, as the history: the latest run wins on a date.
+
+    Rows are sorted by activity then date, on integer codes: at 200 000 activities and five
+    weeks, sorting and de-duplicating a million text keys was most of the read.
+    """
+    ids = pd.Series(
+        np.concatenate([frame["id"].to_numpy(dtype=object) for frame, _ in runs])
+        if runs
+        else np.array([], dtype=object),
+        dtype=object,
+    ).astype("str")
+    days = _datetimes(pd.Series([day for _, day in runs], dtype=object))
+    day_of_row = np.repeat(np.arange(len(runs)), [len(frame) for frame, _ in runs])
+    progress = np.concatenate(
+        [frame["progress"].to_numpy(dtype="float64", na_value=np.nan) for frame, _ in runs]
+        if runs
+        else [np.array([], dtype="float64")]
+    )
+    id_codes, distinct_ids = pd.factorize(ids, sort=True)
+    id_codes[id_codes < 0] = len(distinct_ids)  # a missing ID sorts last, as sort_values puts it
+    day_codes, distinct_days = pd.factorize(days.to_numpy()[day_of_row], sort=True)
+    key = id_codes.astype("int64") * max(len(distinct_days), 1) + day_codes
+    latest = ~pd.Series(key).duplicated(keep="last").to_numpy()
+    chosen = np.flatnonzero(latest)[np.argsort(key[latest], kind="stable")]
+    return pd.DataFrame(
+        {
+            "project": pd.Series(project, index=range(len(chosen)), dtype=object).astype("str"),
+            # Each ID's text once, whatever the number of runs that saved it.
+            "id": pd.Series(
+                np.append(distinct_ids.to_numpy(dtype=object), np.nan)[id_codes[chosen]],
+                dtype=ids.dtype,
+            ),
+            "as_of": pd.Series(
+                pd.DatetimeIndex(distinct_days).take(day_codes[chosen]), dtype="datetime64[ns]"
+            ),
+            "progress": pd.Series(progress[chosen], dtype="float64"),
+        },
+        columns=HISTORY_COLUMNS,
+    )
+
+
+def _tracking_frame(stored: pd.DataFrame, project: str) -> pd.DataFrame:
+    """activity_snapshots rows of a project back as the stored tracking frame (flags as lists)."""
     tracking = pd.DataFrame(
         {
-            "project": stored["project"].astype("str"),
+            "project": pd.Series(project, index=stored.index, dtype=object).astype("str"),
             "kind": stored["kind"].astype("str"),
             "id": stored["item_id"].astype("str"),
             "name": stored["name"].astype("str"),
@@ -940,11 +994,21 @@ def _tracking_frame(stored: pd.DataFrame) -> pd.DataFrame:
             "days_late": stored["days_late"].astype("Int64"),
             "projected_finish": _datetimes(stored["projected_finish"]),
             "state": stored["state"].astype("str"),
-            # "a,b" → ["a", "b"], "" → [] (findall, unlike split, gives no empty item).
-            "flags": stored["flags"].fillna("").astype("str").str.findall(r"[^,]+").astype(object),
+            "flags": _flag_lists(stored["flags"]),
         }
     )
     return tracking.reindex(columns=TRACKING_COLUMNS)
+
+
+def _flag_lists(stored: pd.Series) -> pd.Series:
+    """Comma-joined flags as lists: "a,b" → ["a", "b"], "" → [] (no empty item).
+
+    A project has a few dozen distinct combinations: each is parsed once, and every row
+    gets a list of its own.
+    """
+    codes, distinct = pd.factorize(stored.fillna("").astype("str"))
+    parsed = [FLAG_ITEM.findall(text) for text in distinct]
+    return pd.Series([parsed[code][:] for code in codes.tolist()], index=stored.index, dtype=object)
 
 
 def _indicator_frame(stored: pd.DataFrame) -> pd.DataFrame:

@@ -86,7 +86,12 @@ def read_ahead(
                 outcome: Read | Exception = future.result()
             except Exception as error:  # the project's own failure, reported by the caller
                 outcome = error
-            yield item, outcome
+            # Handed over, not kept: while the caller works on this read, nothing here may
+            # hold it (a 200 000-row sheet's cells are a few hundred MB), so that the caller
+            # can let it go once cleaned.
+            handed = [(item, outcome)]
+            del future, outcome
+            yield handed.pop()
 
 
 def google_pace() -> StartPace:
