@@ -38,7 +38,7 @@ def test_the_flows_are_named_as_the_preview_thinks() -> None:
     from flows.daily import daily_watch
     from flows.weekly import weekly_summary
 
-    assert FLOW_OF == {"weekly": weekly_summary.name, "daily": daily_watch.name}
+    assert {"weekly": weekly_summary.name, "daily": daily_watch.name} == FLOW_OF
 
 
 @pytest.mark.usefixtures("prefect_harness")
