@@ -48,11 +48,12 @@ def views_of(activities: int, config: Config) -> list[ProjectView]:
         )
         states = {}
         for day in (AS_OF - dt.timedelta(weeks=1), AS_OF):
-            states[day] = track(
-                tables.activities, tables.deliverables, day, calendar=CALENDAR_DAYS
-            )
+            states[day] = track(tables.activities, tables.deliverables, day, calendar=CALENDAR_DAYS)
         values = compute_indicators(
-            tables.indicators, tables.measures, tables.activities, as_of=AS_OF,
+            tables.indicators,
+            tables.measures,
+            tables.activities,
+            as_of=AS_OF,
             rules=SYNTHETIC_RULES,
         )
         assessment = Assessment(project, tables, states[AS_OF], values, tables.problems)
