@@ -424,12 +424,17 @@ def _isolated(context: Any, value: object, direction: str | None = None) -> Mark
     shown = _dash(value)
     html = context.eval_ctx.autoescape
     if not is_rtl(_language(context)):
-        return Markup("{}").format(shown) if html else str(shown)
+        return _escaped(shown) if html else str(shown)
     if html:
         opening = '<bdi dir="ltr">' if direction == "ltr" else "<bdi>"
-        return Markup(opening + "{}</bdi>").format(shown)
+        return Markup(opening) + _escaped(shown) + Markup("</bdi>")
     isolate = LEFT_TO_RIGHT_ISOLATE if direction == "ltr" else FIRST_STRONG_ISOLATE
     return f"{isolate}{shown}{POP_ISOLATE}"
+
+
+def _escaped(value: object) -> Markup:
+    """`Markup("{}").format(value)`, without the formatter for text (called per cell)."""
+    return escape(value) if isinstance(value, str) else Markup("{}").format(value)
 
 
 def _joined(context: Any, *parts: object) -> Markup | str:
