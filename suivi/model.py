@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.core.dtypes.cast import maybe_box_native
 
 from suivi.i18n.catalogs import gettext
 
@@ -64,13 +66,33 @@ def problems_frame(
 
 def records(rows: pd.DataFrame, *, as_dates: bool = False) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values, every missing value None (`as_dates`: datetimes as dates)."""
-    dates = {
-        str(name): rows[name].dt.date
-        for name in rows.columns  # a loop over columns, not rows
-        if as_dates and pd.api.types.is_datetime64_any_dtype(rows[name])
-    }
-    plain = rows.assign(**dates).astype(object) if dates else rows.astype(object)
-    return plain.where(rows.notna(), None).to_dict("records")
+    names = [str(name) for name in rows.columns]
+    # One pass per column (a loop over columns, not rows): object values, missing ones None.
+    columns = [_plain_values(rows.iloc[:, place], as_dates) for place in range(rows.shape[1])]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _plain_values(column: pd.Series, as_dates: bool) -> list[Any]:
+    """A column's values as plain Python objects (NumPy scalars unboxed), missing ones None."""
+    missing = column.isna().to_numpy()
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M" and as_dates:
+        # Naive datetimes: NumPy's day unit converts straight to `datetime.date`.
+        values = column.to_numpy().astype("datetime64[D]").astype(object)
+    elif isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        values = column.to_numpy().astype(object)  # NumPy gives Python floats, ints, bools
+    elif isinstance(column.dtype, pd.StringDtype):
+        return list(column.to_numpy(dtype=object, na_value=None))  # already Python str
+    else:
+        if as_dates and pd.api.types.is_datetime64_any_dtype(column):
+            column = column.dt.date  # time-zone aware: the local day
+        values = column.astype(object).to_numpy()
+        return [
+            None if gone else maybe_box_native(value)
+            for value, gone in zip(values, missing, strict=True)
+        ]
+    if missing.any():
+        values[missing] = None
+    return list(values)
 
 
 @dataclass(frozen=True)

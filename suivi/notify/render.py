@@ -62,7 +62,9 @@ SUBJECTS: dict[str, str] = {
         "[{project}] An address outside the allowed domains was left out"
     ),
     MessageKind.RECIPIENT_DOMAINS: N_("[{project}] The e-mail domains this project's data goes to"),
-    MessageKind.FORCED_RUN: N_("[suivi] “{flow}”: a run was started with force (e-mails sent again)"),
+    MessageKind.FORCED_RUN: N_(
+        "[suivi] “{flow}”: a run was started with force (e-mails sent again)"
+    ),
 }
 FIRST_LATE_ALERT_SUBJECT = N_("[{project}] Late items as of {date}")
 LEADING_TAG = re.compile(r"^\[([^\]\u2066-\u2069]+)\]")
@@ -111,7 +113,9 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
     Templates come from `override` first (the officer's own wording), then from those shipped.
     """
     folders = [override] if override is not None else []
-    loader = jinja2.ChoiceLoader([ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]])
+    loader = jinja2.ChoiceLoader(
+        [ConfinedLoader(folder) for folder in [*folders, SHIPPED_TEMPLATES]]
+    )
     environment = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(
@@ -297,6 +301,26 @@ def _content_id(*parts: str) -> str:
 # ---------------------------------------------------------------- filters and helpers
 
 
+def _remembered(function: Callable[..., str]) -> Callable[..., str]:
+    """`function` remembering its answers: e-mails format the same dates and numbers again and again."""
+    remember = lru_cache(maxsize=8192, typed=True)(function)  # typed: 1 and 1.0 format apart
+
+    def call(*arguments: object) -> str:
+        try:
+            return remember(*arguments)
+        except TypeError:  # an unhashable value (a list in a cell): formatted afresh
+            return function(*arguments)
+
+    return call
+
+
+# The formatting filters are pure functions of (value, language): each answer is worked out once.
+_format_day = _remembered(format_day)
+_format_fraction = _remembered(format_fraction)
+_format_number = _remembered(format_number)
+_label = _remembered(label)
+
+
 def _language(context: Any) -> str:
     """The language of the template being rendered."""
     return str(context.get("language", "fr"))
@@ -305,31 +329,31 @@ def _language(context: Any) -> str:
 @jinja2.pass_context
 def _date_filter(context: Any, value: object) -> str:
     """`lundi 7 décembre 2026`."""
-    return format_day(value, _language(context), "full")
+    return _format_day(value, _language(context), "full")
 
 
 @jinja2.pass_context
 def _short_date_filter(context: Any, value: object) -> str:
     """`7 déc. 2026`."""
-    return format_day(value, _language(context), "short")
+    return _format_day(value, _language(context), "short")
 
 
 @jinja2.pass_context
 def _percent_filter(context: Any, value: object) -> str:
     """0.45 → `45 %`."""
-    return format_fraction(value, _language(context))
+    return _format_fraction(value, _language(context))
 
 
 @jinja2.pass_context
 def _number_filter(context: Any, value: object) -> str:
     """1234.5 → `1 234,5`."""
-    return format_number(value, _language(context))
+    return _format_number(value, _language(context))
 
 
 @jinja2.pass_context
 def _label_filter(context: Any, value: object) -> str:
     """A flag or status code in words."""
-    return label(value, _language(context))
+    return _label(value, _language(context))
 
 
 @jinja2.pass_context
@@ -400,12 +424,17 @@ def _isolated(context: Any, value: object, direction: str | None = None) -> Mark
     shown = _dash(value)
     html = context.eval_ctx.autoescape
     if not is_rtl(_language(context)):
-        return Markup("{}").format(shown) if html else str(shown)
+        return _escaped(shown) if html else str(shown)
     if html:
         opening = '<bdi dir="ltr">' if direction == "ltr" else "<bdi>"
-        return Markup(opening + "{}</bdi>").format(shown)
+        return Markup(opening) + _escaped(shown) + Markup("</bdi>")
     isolate = LEFT_TO_RIGHT_ISOLATE if direction == "ltr" else FIRST_STRONG_ISOLATE
     return f"{isolate}{shown}{POP_ISOLATE}"
+
+
+def _escaped(value: object) -> Markup:
+    """`Markup("{}").format(value)`, without the formatter for text (called per cell)."""
+    return escape(value) if isinstance(value, str) else Markup("{}").format(value)
 
 
 def _joined(context: Any, *parts: object) -> Markup | str:
