@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, unquote, urlencode
 
 import google.auth.exceptions
@@ -140,9 +140,11 @@ def bad_request(message: str) -> ApiError:
 # Cells
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One cell: what UNFORMATTED_VALUE returns, what the user sees, and its formula if any."""
+class Cell(NamedTuple):
+    """One cell: what UNFORMATTED_VALUE returns, what the user sees, and its formula if any.
+
+    A named tuple, not a dataclass: a big write makes a million of them, twice as fast.
+    """
 
     value: str | int | float | bool
     formatted: str
@@ -1762,20 +1764,28 @@ def _write_values(
             f" Max rows: {tab.rows}, max columns: {tab.columns}"
         )
     parse = raw_cell if option == "RAW" else user_entered_cell
+    raw = option == "RAW"
+    cells = tab.cells
     updated = 0
     for r, row in enumerate(values):
         for c, value in enumerate(row):
             if value is None:
                 continue
+            position = (r0 + r, c0 + c)
+            updated += 1
+            if raw and type(value) is str:  # most cells of a big write: no call per cell
+                if value:
+                    cells[position] = Cell(value, value)
+                else:
+                    cells.pop(position, None)
+                continue
             if isinstance(value, dict | list):
                 raise bad_request(f"Invalid values[{r}][{c}]: {json.dumps(value)}")
             cell = parse(value, spreadsheet.locale)
-            position = (r0 + r, c0 + c)
             if cell is None:
-                tab.cells.pop(position, None)
+                cells.pop(position, None)
             else:
-                tab.cells[position] = cell
-            updated += 1
+                cells[position] = cell
     return {
         "spreadsheetId": spreadsheet.key,
         "updatedRange": _echo(tab, r0, c0, r0 + max(height, 1) - 1, c0 + max(width, 1) - 1),
