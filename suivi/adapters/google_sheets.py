@@ -537,10 +537,13 @@ def _rows_of(value_range: Mapping[str, Any]) -> RawTab:
     data, and no `values` key at all for an empty tab.
     """
     rows = value_range.get("values") or []
-    width = max((len(row) for row in rows), default=0)
-    return [
-        [None if cell == "" else cell for cell in row] + [None] * (width - len(row)) for row in rows
-    ]
+    width = max(map(len, rows), default=0)
+    tab: RawTab = []
+    for row in rows:  # a full row without "" (most) is kept as parsed: one C-level scan
+        if "" in row:
+            row = [None if cell == "" else cell for cell in row]
+        tab.append(row + [None] * (width - len(row)) if len(row) < width else row)
+    return tab
 
 
 def _extent(rows: RawTab) -> tuple[int, int]:

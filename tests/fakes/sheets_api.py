@@ -26,6 +26,12 @@ tests/test_sheets_replay.py):
 One assumption is conservative: writing beyond a tab's grid fails with 400, so clients must
 grow the grid first.
 
+Served as Google serves them: a thread per request, request bodies parsed outside any lock,
+one lock per spreadsheet (so a big write to one does not hold up a read of another), a
+`latency` every answer waits outside the locks. `keep_bodies = False` keeps the log light
+(a benchmark's write bodies are large). A batch is applied to a copy that shares the
+immutable cells, so a failed one changes nothing.
+
 Faults: `fail_next(429, times=2)`, `fail_next(500)`, `fail_next("timeout")` (the request is
 applied, the answer comes after `timeout_delay` seconds), `fail_next("reset")` (the
 connection drops unanswered); `set_access(key, "reader" | "none")` and
