@@ -7,9 +7,15 @@ Run from the repository root:
     .venv/bin/python -m bench.bench_e2e 20x10000 --prefect   # also once through the flow
     .venv/bin/python -m bench.bench_e2e 1x50000 --profile /tmp/prof   # cProfile → 1x50000.prof
 
-Besides wall seconds per stage it prints each stage's CPU seconds (the main thread's: a shared
-machine's load inflates wall time, not CPU time), the whole run's CPU (reads ahead included)
-and, for memory, the peak after each stage that raised it.
+Two totals, as the issue's rows read them: **wall** seconds, as the user waits for the run (the
+fake's answers and any `--latency` included), and **suivi's CPU** seconds: the measured process's
+CPU, all its threads (reads ahead included). The fake Sheets API runs in another process, so
+none of its work is counted there, and a shared machine's load inflates wall time, not CPU.
+Per stage: wall seconds as the main thread lived them (`read` is the wait for a sheet read
+ahead, `write-back` includes waiting for the fake's answer) and the main thread's CPU seconds.
+The fake's own time is shown apart, never subtracted (its requests overlap suivi's work and
+each other): busy seconds (each request's wall time, summed) and CPU seconds. Memory: the peak
+after each stage that raised it; load: the 1-minute load average before and after the run.
 
 Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP sink, in a
 process of their own), a fresh SQLite store holding four weeks of history (three weeks of
@@ -27,6 +33,7 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing
+import os
 import resource
 import tempfile
 from collections import defaultdict
@@ -56,7 +63,8 @@ STAGES = (
     "render",
     "send",
 )
-TARGET_SECONDS = 60.0
+TARGET_CPU_SECONDS = 20.0  # issue 15: suivi's own time for 20 x 10 000
+TARGET_LATENCY_WALL_SECONDS = 30.0  # issue 15: wall with Google-like latency
 TARGET_MEGABYTES = 1024.0
 
 
@@ -239,7 +247,7 @@ def weekly_run(
     }
 
 
-FAKE_TIMEOUT_SECONDS = 600.0  # the fake answers one request at a time, slowly: no timeouts
+FAKE_TIMEOUT_SECONDS = 600.0  # a loaded shared machine may be slow to answer: no timeouts
 
 
 def open_sheet(project: Any, config: Any, env: Any) -> Any:
@@ -283,7 +291,9 @@ def measured(
             outcome = profiler.runcall(weekly_run, config_path, env_values, AS_OF)
             profiler.dump_stats(profile)
         else:
+            load_before = os.getloadavg()[0]
             outcome = weekly_run(config_path, env_values, AS_OF)
+            outcome["load"] = (load_before, os.getloadavg()[0])
         usage = resource.getrusage(resource.RUSAGE_SELF)
         outcome["peak_mb"] = peak_megabytes()
         outcome["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # imports included
@@ -369,40 +379,48 @@ def bench(
     }
 
 
+def suivi_cpu(result: dict[str, Any]) -> float | None:
+    """suivi's own time: the measured process's CPU over the run, every thread (the fake
+    Sheets API and the SMTP sink run in another process)."""
+    cpu = result.get("run_cpu_seconds")
+    return float(cpu) if cpu is not None else None
+
+
 def suivi_seconds(result: dict[str, Any]) -> float:
-    """The run's time without the fake Sheets server's (which stands for Google's)."""
-    return float(result["total"] - result["fake_read_seconds"] - result["fake_write_seconds"])
+    """suivi's own time (bench/__main__.py's name for it): its CPU, else the run's wall time."""
+    cpu = suivi_cpu(result)
+    return cpu if cpu is not None else float(result["total"])
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """Seconds per stage and the counts, one row per run, as a Markdown table.
+    """Wall seconds per stage and in all, suivi's CPU, the fake's time apart, the counts.
 
-    `read` and `write-back` are suivi's own seconds: the fake server's are in their own columns
-    (with reads ahead, the fake's read time overlaps suivi's work: `read` may come out below 0).
+    Stages are the main thread's wall seconds, nothing subtracted: `read` is the wait for a
+    sheet read ahead, `write-back` includes the fake's answer (and the latency, if any).
     """
-    header = ["size", "mode", *STAGES, "suivi total s", "fake Sheets read s", "fake write s"]
-    header += ["run CPU s", "reads", "writes", "SMTP conn.", "e-mails", "peak MB"]
+    header = ["size", "mode", *STAGES, "wall s", "suivi CPU s"]
+    header += ["fake busy read/write s", "fake CPU read/write s"]
+    header += ["reads", "writes", "SMTP conn.", "e-mails", "peak MB", "load before/after"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         own = dict(result["seconds"])
-        if own:
-            own["read"] = own.get("read", 0) - result["fake_read_seconds"]
-            own["write-back"] = own.get("write-back", 0) - result["fake_write_seconds"]
-        stages = [f"{own[name]:.2f}" if own else "–" for name in STAGES]
-        run_cpu = result.get("run_cpu_seconds")
+        stages = [f"{own.get(name, 0.0):.2f}" if own else "–" for name in STAGES]
+        cpu = suivi_cpu(result)
+        load = result.get("load")
         cells = [
             result["size"],
             result["mode"],
             *stages,
-            f"{suivi_seconds(result):.1f}",
-            f"{result['fake_read_seconds']:.1f}",
-            f"{result['fake_write_seconds']:.1f}",
-            f"{run_cpu:.1f}" if run_cpu is not None else "–",
+            f"{result['total']:.1f}",
+            f"{cpu:.1f}" if cpu is not None else "–",
+            f"{result['fake_read_seconds']:.1f} / {result['fake_write_seconds']:.1f}",
+            f"{result['fake_read_cpu']:.1f} / {result['fake_write_cpu']:.1f}",
             str(result["reads"]),
             str(result["writes"]),
             str(result["smtp_connections"]),
             str(result["emails_received"]),
             f"{result['peak_mb']:.0f}",
+            f"{load[0]:.1f} / {load[1]:.1f}" if load else "–",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -467,12 +485,21 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{result['size']}: peak MB after the stages that raised it: {raised}")
     for result in results:
         projects = result["projects"]
+        cpu = suivi_cpu(result)
         verdicts = [
             f"reads {result['reads']} ≤ {2 * projects}: {result['reads'] <= 2 * projects}",
             f"writes {result['writes']} ≤ {projects}: {result['writes'] <= projects}",
             f"one SMTP connection: {result['smtp_connections'] == 1}",
-            f"under {TARGET_SECONDS:.0f} s: {result['total'] < TARGET_SECONDS}"
-            f" (without the fake server's time: {suivi_seconds(result) < TARGET_SECONDS})",
+            f"suivi CPU {cpu:.1f} s ≤ {TARGET_CPU_SECONDS:.0f} s: {cpu <= TARGET_CPU_SECONDS}"
+            if cpu is not None
+            else "suivi CPU: not measured (flow run)",
+            f"wall {result['total']:.1f} s"
+            + (
+                f" ≤ {TARGET_LATENCY_WALL_SECONDS:.0f} s: "
+                f"{result['total'] <= TARGET_LATENCY_WALL_SECONDS}"
+                if result["latency"]
+                else ""
+            ),
             f"under {TARGET_MEGABYTES:.0f} MB: {result['peak_mb'] < TARGET_MEGABYTES}",
         ]
         print(f"{result['size']} ({result['mode']}): " + "; ".join(verdicts))

@@ -166,10 +166,8 @@ class GoogleSheets:
             raise ValueError(f"refusing to write the team's own tabs: {sorted(unknown)}")
         if not tabs:
             return
-        contents = {
-            title: [[_literal(value) for value in row] for row in rows]
-            for title, rows in tabs.items()
-        }
+        contents = {title: _literals(rows) for title, rows in tabs.items()}
+        extents = {title: _extent(rows) for title, rows in contents.items()}
         grids = self._grids if self._grids is not None else self._load_grids()
         unread = [title for title in contents if title in grids and title not in self._extents]
         if unread:  # a fresh object: learn how much the owned tabs hold, to blank the rest
@@ -178,7 +176,7 @@ class GoogleSheets:
             ):
                 self._extents[title] = _extent(_rows_of(value_range))
         regions = {
-            title: _region(rows, self._extents.get(title, (0, 0)))
+            title: _region(extents[title], len(rows), self._extents.get(title, (0, 0)))
             for title, rows in contents.items()
         }
         self._layouts = dict(layouts or {})
@@ -197,8 +195,7 @@ class GoogleSheets:
             self._call(
                 "write the tracking tabs", lambda: self._http.values_batch_update(self.key, body)
             )
-        for title, rows in contents.items():
-            self._extents[title] = _extent(rows)
+        self._extents.update(extents)
 
     def cell_url(self, tab: str, cell: str) -> str | None:
         """A link opening the tab at that cell; None when the tab is unknown."""
@@ -540,32 +537,65 @@ def _rows_of(value_range: Mapping[str, Any]) -> RawTab:
     data, and no `values` key at all for an empty tab.
     """
     rows = value_range.get("values") or []
-    width = max((len(row) for row in rows), default=0)
-    return [
-        [None if cell == "" else cell for cell in row] + [None] * (width - len(row)) for row in rows
-    ]
+    width = max(map(len, rows), default=0)
+    tab: RawTab = []
+    for row in rows:  # a full row without "" (most) is kept as parsed: one C-level scan
+        if "" in row:
+            row = [None if cell == "" else cell for cell in row]
+        tab.append(row + [None] * (width - len(row)) if len(row) < width else row)
+    return tab
 
 
 def _extent(rows: RawTab) -> tuple[int, int]:
     """(rows, columns) up to the last non-empty cell."""
-    filled = [
-        max((index + 1 for index, cell in enumerate(row) if cell not in (None, "")), default=0)
-        for row in rows
-    ]
-    height = max((index + 1 for index, width in enumerate(filled) if width), default=0)
-    return height, max(filled, default=0)
+    height = width = 0
+    for index, row in enumerate(rows):
+        end = len(row)
+        # Trailing empties only: most rows end with a value, so this stops at once.
+        while end and (row[end - 1] is None or row[end - 1] == ""):
+            end -= 1
+        if end:
+            height = index + 1
+            width = max(width, end)
+    return height, width
 
 
-def _region(rows: RawTab, previous: tuple[int, int]) -> tuple[int, int]:
-    """The block to write: the new content, stretched over what the tab held before."""
-    height, width = _extent(rows)
-    return max(height, len(rows), previous[0]), max(width, previous[1])
+def _region(extent: tuple[int, int], length: int, previous: tuple[int, int]) -> tuple[int, int]:
+    """The block to write: the new content (its extent, `length` rows), stretched over what
+    the tab held before."""
+    height, width = extent
+    return max(height, length, previous[0]), max(width, previous[1])
 
 
 def _padded(rows: RawTab, height: int, width: int) -> RawTab:
-    """Rows cut or padded with "" to exactly height x width ("" clears a cell; None would skip it)."""
-    block = [[*row[:width], *[""] * (width - len(row[:width]))] for row in rows[:height]]
+    """Rows cut or padded with "" to exactly height x width ("" clears a cell; None would skip it).
+
+    A row already of that width is sent as it is (nothing downstream changes it).
+    """
+    block = [
+        row if len(row) == width else [*row[:width], *[""] * (width - len(row[:width]))]
+        for row in rows[:height]
+    ]
     return block + [[""] * width for _ in range(height - len(block))]
+
+
+# Values JSON carries as they are under RAW: the common case, kept out of `_literal`'s checks.
+_AS_IS = frozenset({str, int, bool})
+
+
+def _literals(rows: RawTab) -> list[list[Any]]:
+    """Every cell as `_literal` makes it; a row of text and whole numbers (most) is kept as is.
+
+    The row's types are checked in one C-level pass; only a row holding something else (a
+    date, a float, None) is rebuilt cell by cell. Rows are read, never changed, downstream.
+    """
+    as_is = _AS_IS
+    return [
+        row
+        if as_is.issuperset(map(type, row))
+        else [value if type(value) in as_is else _literal(value) for value in row]
+        for row in rows
+    ]
 
 
 def _literal(value: Any) -> str | int | float | bool:

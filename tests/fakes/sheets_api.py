@@ -26,6 +26,12 @@ tests/test_sheets_replay.py):
 One assumption is conservative: writing beyond a tab's grid fails with 400, so clients must
 grow the grid first.
 
+Served as Google serves them: a thread per request, request bodies parsed outside any lock,
+one lock per spreadsheet (so a big write to one does not hold up a read of another), a
+`latency` every answer waits outside the locks. `keep_bodies = False` keeps the log light
+(a benchmark's write bodies are large). A batch is applied to a copy that shares the
+immutable cells, so a failed one changes nothing.
+
 Faults: `fail_next(429, times=2)`, `fail_next(500)`, `fail_next("timeout")` (the request is
 applied, the answer comes after `timeout_delay` seconds), `fail_next("reset")` (the
 connection drops unanswered); `set_access(key, "reader" | "none")` and
@@ -51,7 +57,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, unquote, urlencode
 
 import google.auth.exceptions
@@ -140,9 +146,11 @@ def bad_request(message: str) -> ApiError:
 # Cells
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One cell: what UNFORMATTED_VALUE returns, what the user sees, and its formula if any."""
+class Cell(NamedTuple):
+    """One cell: what UNFORMATTED_VALUE returns, what the user sees, and its formula if any.
+
+    A named tuple, not a dataclass: a big write makes a million of them, twice as fast.
+    """
 
     value: str | int | float | bool
     formatted: str
@@ -196,6 +204,8 @@ def percent_cell(fraction: float, locale: str = "fr_FR") -> Cell:
 
 def raw_cell(value: Any, locale: str = "fr_FR") -> Cell | None:
     """A cell from a value stored as is (RAW, or a test's RawTabs); None leaves it empty."""
+    if type(value) is str:  # most cells: checked first, the write of a big tab is per cell
+        return Cell(value, value) if value else None
     if value is None or value == "":
         return None
     if isinstance(value, Cell):
@@ -915,7 +925,10 @@ class FakeSheetsApi(IdentityAndDrive):
         self._accounts: dict[str, str] = {}  # e-mail → public key PEM
         self._tokens: dict[str, _Grant] = {}
         self._ids = itertools.count(1_000_001, 7919)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # tokens, faults, the log, identity and Drive state
+        self._sheet_locks: dict[str, threading.RLock] = {}  # key → that spreadsheet's lock
+        # False: the log keeps no API request bodies (a benchmark's writes are large).
+        self.keep_bodies = True
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
@@ -999,7 +1012,7 @@ class FakeSheetsApi(IdentityAndDrive):
         self, key: str, title: str, render_option: str = "UNFORMATTED_VALUE"
     ) -> list[list[Any]]:
         """A tab's values as the API would send them (trailing empties dropped), for asserts."""
-        with self._lock:
+        with self._sheet_lock(key):
             tab = self.spreadsheets[key].tab(title)
             if tab is None:
                 raise KeyError(title)
@@ -1007,7 +1020,7 @@ class FakeSheetsApi(IdentityAndDrive):
 
     def merge(self, key: str, title: str, cells: str) -> None:
         """Merge a block: only its top-left cell keeps a value, as in Sheets."""
-        with self._lock:
+        with self._sheet_lock(key):
             tab = self.spreadsheets[key].tab(title)
             assert tab is not None, title
             r0, c0, r1, c1 = parse_cells(cells)
@@ -1079,7 +1092,7 @@ class FakeSheetsApi(IdentityAndDrive):
     # -- serving -------------------------------------------------------------------------
 
     def _serve(self, handler: _Handler, method: str) -> None:
-        if self.latency:  # outside the lock: concurrent requests wait side by side
+        if self.latency:  # outside any lock: concurrent requests wait side by side
             self._stopping.wait(self.latency)
         raw_path, _, query_string = handler.path.partition("?")
         query = parse_qs(query_string, keep_blank_values=True)
@@ -1089,47 +1102,18 @@ class FakeSheetsApi(IdentityAndDrive):
             self._authorize(handler, query)
             return
         kind, key, range_text = _route(method, raw_path)
-        client: str | None = None
-        body: Any = None
         with self._lock:
             fault = self._take_fault(kind)
-            try:
-                if kind == "unknown":
-                    raise ApiError(
-                        404, google_error(404, f"No such method: {method} {raw_path}", "NOT_FOUND")
-                    )
-                if kind == "token":
-                    body = parse_qs(payload.decode())
-                    if isinstance(fault, Fault) and fault.what not in ("timeout", "reset"):
-                        raise _fault_error(fault)
-                    status, answer = 200, self._token(body)
-                else:
-                    body = json.loads(payload) if payload else None
-                    grant = self._grant(handler.headers.get("Authorization", ""))
-                    client = grant.email
-                    if isinstance(fault, Fault) and fault.what not in ("timeout", "reset"):
-                        raise _fault_error(fault)
-                    if fault is not None and fault.what == "reset":
-                        status, answer = 0, None
-                    else:
-                        status, answer = 200, self._api(kind, key, range_text, query, body, grant)
-            except ApiError as error:
-                status, answer = error.status, error.body
-            except json.JSONDecodeError:
-                status, answer = (
-                    400,
-                    google_error(400, "Invalid JSON payload received.", "INVALID_ARGUMENT"),
-                )
-            except (
-                Exception
-            ) as error:  # a bug of the fake: answer 500 and keep it for the test to see
-                self.errors.append(traceback.format_exc())
-                status, answer = 500, google_error(500, f"fake server bug: {error!r}", "INTERNAL")
-            recorded: int | str = status
-            if fault is not None and fault.what in ("timeout", "reset"):
-                recorded = str(fault.what)
+        client, body, status, answer = self._answer(
+            kind, key, range_text, method, raw_path, query, payload, handler, fault
+        )
+        recorded: int | str = status
+        if fault is not None and fault.what in ("timeout", "reset"):
+            recorded = str(fault.what)
+        kept = body if self.keep_bodies or kind == "token" else None
+        with self._lock:
             self.requests[(method, kind)] += 1
-            self.log.append(Call(method, kind, key, raw_path, query, body, recorded, client))
+            self.log.append(Call(method, kind, key, raw_path, query, kept, recorded, client))
         if fault is not None and fault.what == "reset":
             handler.close_connection = (
                 True  # no answer at all: the client sees a dropped connection
@@ -1138,6 +1122,70 @@ class FakeSheetsApi(IdentityAndDrive):
         if fault is not None and fault.what == "timeout":
             self._stopping.wait(self.timeout_delay)  # applied, but answered too late
         _send(handler, status, answer)
+
+    def _answer(
+        self,
+        kind: str,
+        key: str | None,
+        range_text: str | None,
+        method: str,
+        raw_path: str,
+        query: dict[str, list[str]],
+        payload: bytes,
+        handler: _Handler,
+        fault: Fault | None,
+    ) -> tuple[str | None, Any, int, Any]:
+        """(client, parsed body, status, answer) of one request.
+
+        Only the state a request touches is locked: the token table and the identity state
+        under the fake's lock, a spreadsheet under its own, so requests on different
+        spreadsheets are served side by side as Google does; bodies are parsed outside both.
+        """
+        client: str | None = None
+        body: Any = None
+        try:
+            if kind == "unknown":
+                raise ApiError(
+                    404, google_error(404, f"No such method: {method} {raw_path}", "NOT_FOUND")
+                )
+            if kind == "token":
+                body = parse_qs(payload.decode())
+                if isinstance(fault, Fault) and fault.what not in ("timeout", "reset"):
+                    raise _fault_error(fault)
+                with self._lock:
+                    return client, body, 200, self._token(body)
+            body = json.loads(payload) if payload else None
+            with self._lock:
+                grant = self._grant(handler.headers.get("Authorization", ""))
+            client = grant.email
+            if isinstance(fault, Fault) and fault.what not in ("timeout", "reset"):
+                raise _fault_error(fault)
+            if fault is not None and fault.what == "reset":
+                return client, body, 0, None
+            with self._lock if kind in IDENTITY_AND_DRIVE_KINDS else self._sheet_lock(key):
+                return client, body, 200, self._api(kind, key, range_text, query, body, grant)
+        except ApiError as error:
+            return client, body, error.status, error.body
+        except json.JSONDecodeError:
+            return (
+                client,
+                body,
+                400,
+                google_error(400, "Invalid JSON payload received.", "INVALID_ARGUMENT"),
+            )
+        except Exception as error:  # a bug of the fake: answer 500 and keep it for the test
+            self.errors.append(traceback.format_exc())
+            return (
+                client,
+                body,
+                500,
+                google_error(500, f"fake server bug: {error!r}", "INTERNAL"),
+            )
+
+    def _sheet_lock(self, key: str | None) -> threading.RLock:
+        """The lock of one spreadsheet's state (made on first use)."""
+        with self._lock:
+            return self._sheet_locks.setdefault(key or "", threading.RLock())
 
     def _take_fault(self, kind: str) -> Fault | None:
         for index, fault in enumerate(self._faults):
@@ -1221,9 +1269,7 @@ class FakeSheetsApi(IdentityAndDrive):
                     for text in query.get("ranges", [])
                 ],
             }
-        draft = copy.deepcopy(
-            spreadsheet
-        )  # batches are atomic: work on a copy, keep it if all went well
+        draft = _draft(spreadsheet)  # batches are atomic: work on a copy, keep it if all went well
         answer = self._write(kind, draft, range_text, query, body or {})
         spreadsheet.title, spreadsheet.locale, spreadsheet.time_zone = (
             draft.title,
@@ -1637,15 +1683,23 @@ def _echo(tab: FakeTab, r0: int, c0: int, r1: int, c1: int) -> str:
 def _values(
     tab: FakeTab, r0: int, c0: int, r1: int, c1: int, value_option: str, date_option: str
 ) -> list[list[Any]]:
-    """The block's rendered values, trailing empty cells and rows dropped."""
-    rows = []
-    for r in range(r0, r1 + 1):
-        row = [render(tab.cells.get((r, c)), value_option, date_option) for c in range(c0, c1 + 1)]
-        while row and row[-1] == "":
-            row.pop()
+    """The block's rendered values, trailing empty cells and rows dropped.
+
+    Walks the cells that hold something, not the grid: a big tab's grid is mostly empty.
+    """
+    by_row: dict[int, dict[int, Any]] = {}
+    for (r, c), cell in tab.cells.items():
+        if r0 <= r <= r1 and c0 <= c <= c1:
+            shown = render(cell, value_option, date_option)
+            if not (isinstance(shown, str) and shown == ""):
+                by_row.setdefault(r - r0, {})[c - c0] = shown
+    rows: list[list[Any]] = []
+    for r in range(max(by_row, default=-1) + 1):
+        found = by_row.get(r)
+        row: list[Any] = [""] * (max(found) + 1) if found else []
+        for c, shown in (found or {}).items():
+            row[c] = shown
         rows.append(row)
-    while rows and not rows[-1]:
-        rows.pop()
     return rows
 
 
@@ -1670,6 +1724,12 @@ def _value_range(
     if values:
         answer["values"] = values
     return answer
+
+
+def _draft(spreadsheet: FakeSpreadsheet) -> FakeSpreadsheet:
+    """A deep copy to apply a batch to, sharing the (immutable) cells: only their dicts are new."""
+    memo: dict[int, Any] = {id(tab.cells): dict(tab.cells) for tab in spreadsheet.tabs}
+    return copy.deepcopy(spreadsheet, memo)
 
 
 def _transposed(tab: FakeTab) -> FakeTab:
@@ -1710,20 +1770,28 @@ def _write_values(
             f" Max rows: {tab.rows}, max columns: {tab.columns}"
         )
     parse = raw_cell if option == "RAW" else user_entered_cell
+    raw = option == "RAW"
+    cells = tab.cells
     updated = 0
     for r, row in enumerate(values):
         for c, value in enumerate(row):
             if value is None:
                 continue
+            position = (r0 + r, c0 + c)
+            updated += 1
+            if raw and type(value) is str:  # most cells of a big write: no call per cell
+                if value:
+                    cells[position] = Cell(value, value)
+                else:
+                    cells.pop(position, None)
+                continue
             if isinstance(value, dict | list):
                 raise bad_request(f"Invalid values[{r}][{c}]: {json.dumps(value)}")
             cell = parse(value, spreadsheet.locale)
-            position = (r0 + r, c0 + c)
             if cell is None:
-                tab.cells.pop(position, None)
+                cells.pop(position, None)
             else:
-                tab.cells[position] = cell
-            updated += 1
+                cells[position] = cell
     return {
         "spreadsheetId": spreadsheet.key,
         "updatedRange": _echo(tab, r0, c0, r0 + max(height, 1) - 1, c0 + max(width, 1) - 1),
