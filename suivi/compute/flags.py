@@ -247,12 +247,13 @@ def _history_pace(
     days = pd.to_datetime(pd.Series(stamps, dtype=object), errors="coerce").dt.normalize()
     day_codes, distinct_days = pd.factorize(days)  # two runs on one day are one day
     window_start = today - pd.Timedelta(days=HISTORY_WINDOW_DAYS)
-    in_window = days.between(window_start, today, inclusive="left").to_numpy()
+    # One more, False, for code -1 (no date): such rows are out of the window.
+    in_window = np.append(days.between(window_start, today, inclusive="left").to_numpy(), False)
     progress_then = pd.to_numeric(history["progress"], errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan
     )
     # Filter first: the store holds every run, the window a few weeks.
-    recent = np.flatnonzero((day_of_row >= 0) & in_window[day_of_row] & ~np.isnan(progress_then))
+    recent = np.flatnonzero(in_window[day_of_row] & ~np.isnan(progress_then))
     day_of_row = day_codes[day_of_row[recent]]
     progress_then = progress_then[recent]
     stored = [history[key].iloc[recent].astype("str").to_numpy(dtype=object) for key in keys]
