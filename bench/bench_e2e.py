@@ -189,6 +189,7 @@ def weekly_run(
                 source, tabs = opened
             with stage("clean"):
                 tables = clean_project(project.code, tabs, rules=rules)
+                del opened, tabs  # as flows/common.py: the raw cells go once cleaned
             with stage("history"):
                 previous = store.last_snapshot(project.code, before_run=run_id)
                 since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from prefect import get_run_logger
 from prefect.states import Completed
@@ -47,6 +47,7 @@ from tasks.history import load_history, save_snapshot
 from tasks.sheets import read_sheet, write_sheet
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
+T = TypeVar("T")
 
 
 class RunIncomplete(RuntimeError):
@@ -155,14 +156,19 @@ def follow_project(
     store: Store,
     run_id: int | None,
     as_of: dt.date,
-    opened: tuple[Source, RawTabs] | None = None,
+    opened: list[tuple[Source, RawTabs]] | None = None,
 ) -> Followed:
-    """Read → clean, flag, measure → compare with the last run → write back and save."""
+    """Read → clean, flag, measure → compare with the last run → write back and save.
+
+    `opened`: the sheet read ahead, in a one-item list that this empties (`handed_over`).
+    """
     logger = get_run_logger()
     code = project.code
     with timed(logger, f"{code}: read") as read:  # `opened`: read ahead, this is the wait
-        source, tabs = opened or read_project_sheet(
-            project, config, settings.env, settings.google_credentials_info
+        source, tabs = (
+            opened.pop()
+            if opened
+            else read_project_sheet(project, config, settings.env, settings.google_credentials_info)
         )
         required_tabs(code, tabs)  # a renamed tab fails the project, never reads as a quiet week
         rows = sum(len(cells) for cells in tabs.values())  # a handful of tabs
@@ -171,6 +177,9 @@ def follow_project(
         previous, history = load_history(store, code, as_of, run_id)
     with timed(logger, f"{code}: cleaned, flagged and measured") as assessed:
         assessment = assess(project, config, tabs, as_of, history)
+        # Nothing reads the raw cells after this (a 200 000-row sheet's are ~250 MB of Python
+        # lists): `tabs` was their only reference, so they go before the write-back needs room.
+        del tabs
         tracking = assessment.tracking
         late = int(tracking["en_retard"].sum()) if "en_retard" in tracking.columns else 0
         assessed["detail"] = (
@@ -243,7 +252,7 @@ def follow_projects(
         ),
         pace=lambda project: google if google_key(project.source) else None,
     )
-    for project, opened in reads:
+    for project, opened in handed_over(reads):
         try:
             if isinstance(opened, Exception):
                 raise opened
@@ -254,6 +263,23 @@ def follow_projects(
             continue
         gathered.followed.append(followed)
     return gathered
+
+
+def handed_over(
+    reads: Iterator[tuple[Project, T | Exception]],
+) -> Iterator[tuple[Project, list[T] | Exception]]:
+    """Each read in a one-item list, its only reference: whoever pops it can free it early.
+
+    A loop variable holding the read itself would keep a project's raw cells alive through
+    its write-back and save, long after they were assessed (`follow_project` pops them).
+    """
+    for project, read in reads:
+        if isinstance(read, Exception):
+            yield project, read
+            continue
+        holder = [read]
+        del read
+        yield project, holder
 
 
 def unsent(delivery: Delivery) -> list[str]:

@@ -41,3 +41,33 @@ def test_the_last_snapshot_of_a_day_is_the_one_kept() -> None:
     # Stored last, it is what the team saw that day.
     kept = pd.concat([steady, history_of([(14, 0.0)])], ignore_index=True)
     assert finishes(activities, kept) != finishes(activities, steady)
+
+
+def test_snapshots_without_a_date_lend_no_pace() -> None:
+    activities = activities_of({"progress": 0.5, "planned_end": "2026-12-31"})
+    undated = history_of([(21, 0.1), (14, 0.3), (7, 0.49)]).assign(as_of=pd.NaT)
+    assert finishes(activities, undated) == finishes(activities, None)
+    partly = pd.concat([undated, history_of([(21, 0.29), (14, 0.36), (7, 0.43)])])
+    assert finishes(activities, partly) == finishes(
+        activities, history_of([(21, 0.29), (14, 0.36), (7, 0.43)])
+    )
+    assert finishes(activities, partly) != finishes(activities, None)
+
+
+def test_an_activity_listed_twice_gets_the_pace_of_its_snapshots() -> None:
+    row = {"progress": 0.5, "planned_end": "2026-12-31"}
+    history = history_of([(21, 0.29), (14, 0.36), (7, 0.43)])
+    once = finishes(activities_of(row), history)
+    assert once != finishes(activities_of(row), None)
+    twice = activities_of(row, row).assign(id="A1")  # the sheet lists A1 twice
+    assert finishes(twice, history) == once * 2
+
+
+def test_runs_at_different_hours_of_one_day_are_one_snapshot() -> None:
+    activities = activities_of({"progress": 0.5, "planned_end": "2026-12-31"})
+    steady = history_of([(21, 0.29), (14, 0.36), (7, 0.43)])
+    morning = history_of([(14, 0.0)])
+    morning["as_of"] = morning["as_of"] + pd.Timedelta(hours=8)
+    evening = steady.copy()
+    evening["as_of"] = evening["as_of"] + pd.Timedelta(hours=18)
+    assert finishes(activities, pd.concat([morning, evening])) == finishes(activities, steady)

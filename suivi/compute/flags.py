@@ -231,56 +231,79 @@ def _history_pace(
     calendar: Calendar,
     history: pd.DataFrame | None,
 ) -> np.ndarray:
-    """Recent pace (share per day) fitted on stored snapshots plus today; NaN where too few."""
+    """Recent pace (share per day) fitted on stored snapshots plus today; NaN where too few.
+
+    Lean on memory: five weeks of 200 000 activities are a million stored rows, so each is
+    reduced to an activity's row, a day's code and a progress (integer and float arrays);
+    the few distinct days are converted and counted once, and the sums of the fit are
+    `np.bincount`s (no frame of points, no group-by copies).
+    """
     paces = np.full(len(activities), np.nan)
     if history is None or history.empty or not {"id", "as_of", "progress"} <= set(history.columns):
         return paces
     keys = ["project", "id"] if "project" in history.columns else ["id"]
-    days = pd.to_datetime(history["as_of"], errors="coerce").dt.normalize()
-    progress_then = pd.to_numeric(history["progress"], errors="coerce")
+    # A handful of distinct dates (one per run): convert and place those, not a million rows.
+    day_of_row, stamps = pd.factorize(history["as_of"])
+    days = pd.to_datetime(pd.Series(stamps, dtype=object), errors="coerce").dt.normalize()
+    day_codes, distinct_days = pd.factorize(days)  # two runs on one day are one day
     window_start = today - pd.Timedelta(days=HISTORY_WINDOW_DAYS)
+    # One more, False, for code -1 (no date): such rows are out of the window.
+    in_window = np.append(days.between(window_start, today, inclusive="left").to_numpy(), False)
+    progress_then = pd.to_numeric(history["progress"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
     # Filter first: the store holds every run, the window a few weeks.
-    recent = (
-        days.between(window_start, today, inclusive="left") & progress_then.notna()
-    ).to_numpy()
-    stored = [history[key][recent].astype("str").to_numpy(dtype=object) for key in keys]
+    recent = np.flatnonzero(in_window[day_of_row] & ~np.isnan(progress_then))
+    day_of_row = day_codes[day_of_row[recent]]
+    progress_then = progress_then[recent]
+    stored = [history[key].iloc[recent].astype("str").to_numpy(dtype=object) for key in keys]
     now = [activities[key].astype("str").to_numpy(dtype=object) for key in keys]
     positions = _positions_of(now, stored)
     if positions is None:  # an activity listed twice: the general join
-        points = _joined_points(now, stored, keys, days[recent], progress_then[recent])
+        positions, day_of_row, progress_then = _joined_points(
+            now, stored, keys, day_of_row, progress_then
+        )
     else:
+        del stored, now
         # Each snapshot's activity found by integer codes: a join on the text keys costs triple.
         found = positions >= 0
-        points = pd.DataFrame(
-            {
-                "position": positions[found],
-                "day": days[recent][found].to_numpy(),
-                "progress": progress_then[recent][found].to_numpy(),
-            }
+        positions, day_of_row, progress_then = (
+            positions[found],
+            day_of_row[found],
+            progress_then[found],
         )
         # Several runs on one day: the last one stored is what the team saw that day.
-        points = points[~points.duplicated(["position", "day"], keep="last")]
-    counts = points.groupby("position")["day"].size()
-    eligible = counts.index[counts >= MIN_HISTORY_SNAPSHOTS]
-    points = points[points["position"].isin(eligible)]
-    if points.empty:
+        point = positions * max(len(distinct_days), 1) + day_of_row
+        last = ~pd.Series(point).duplicated(keep="last").to_numpy()
+        positions, day_of_row, progress_then = (
+            positions[last],
+            day_of_row[last],
+            progress_then[last],
+        )
+    size = len(activities)
+    eligible = np.bincount(positions, minlength=size) >= MIN_HISTORY_SNAPSHOTS
+    kept = eligible[positions]
+    if not kept.any():
         return paces
-    points = points.assign(
-        x=-calendar.days_between(points["day"], today).to_numpy(dtype="float64", na_value=np.nan)
-    )
-    progress = activities["progress"].to_numpy(dtype="float64", na_value=np.nan)
-    positions = eligible.to_numpy()
-    today_points = pd.DataFrame({"position": positions, "x": 0.0, "progress": progress[positions]})
-    fitted = pd.concat(
-        [points[["position", "x", "progress"]], today_points.dropna(subset=["progress"])],
-        ignore_index=True,
-    )
+    positions, day_of_row, progress_then = positions[kept], day_of_row[kept], progress_then[kept]
+    # Days before today (negative), counted once per distinct day: each point's x.
+    before_today = calendar.days_between(pd.Series(distinct_days), today)
+    x = -before_today.to_numpy(dtype="float64", na_value=np.nan)[day_of_row]
     # Least-squares slope per activity from running sums: no loop over activities.
-    fitted = fitted.assign(xx=fitted["x"] ** 2, xy=fitted["x"] * fitted["progress"], n=1.0)
-    sums = fitted.groupby("position")[["n", "x", "progress", "xx", "xy"]].sum()
-    spread = sums["n"] * sums["xx"] - sums["x"] ** 2
-    slope = (sums["n"] * sums["xy"] - sums["x"] * sums["progress"]) / spread.where(spread > 0)
-    paces[slope.index.to_numpy()] = slope.to_numpy(dtype="float64", na_value=np.nan)
+    n = np.bincount(positions, minlength=size).astype("float64")
+    sum_x = np.bincount(positions, x, minlength=size)
+    sum_y = np.bincount(positions, progress_then, minlength=size)
+    sum_xx = np.bincount(positions, x * x, minlength=size)
+    sum_xy = np.bincount(positions, x * progress_then, minlength=size)
+    # Today's point, x = 0: it adds to the count and to the sum of progress only.
+    progress = activities["progress"].to_numpy(dtype="float64", na_value=np.nan)
+    today_point = eligible & ~np.isnan(progress)
+    n += today_point
+    sum_y += np.where(today_point, progress, 0.0)
+    spread = n * sum_xx - sum_x**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (n * sum_xy - sum_x * sum_y) / np.where(spread > 0, spread, np.nan)
+    paces[eligible] = slope[eligible]
     return paces
 
 
@@ -297,9 +320,13 @@ def _positions_of(now: list[np.ndarray], stored: list[np.ndarray]) -> np.ndarray
         )  # NaN matches NaN, as in a join
         found = pd.Index(uniques, dtype=object).get_indexer(then)
         codes_now = codes_now * len(uniques) + codes
-        codes_stored = np.where(
-            (codes_stored < 0) | (found < 0), -1, codes_stored * len(uniques) + found
-        )
+        # In place: a million stored rows make each temporary 8 MB.
+        unknown = codes_stored < 0
+        unknown |= found < 0
+        codes_stored *= len(uniques)
+        codes_stored += found
+        codes_stored[unknown] = -1
+        del found, unknown
     lookup = pd.Index(codes_now)
     if not lookup.is_unique:
         return None
@@ -310,24 +337,22 @@ def _joined_points(
     now: list[np.ndarray],
     stored: list[np.ndarray],
     keys: list[str],
-    days: pd.Series,
-    progress: pd.Series,
-) -> pd.DataFrame:
-    """Snapshot points (position, day, progress) of activities whose keys may repeat."""
+    days: np.ndarray,
+    progress: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Snapshot points (positions, day codes, progress) of activities whose keys may repeat."""
     snapshots = pd.DataFrame(
-        {
-            **{
-                key: pd.Series(column, index=days.index)
-                for key, column in zip(keys, stored, strict=True)
-            },
-            "day": days,
-            "progress": progress,
-        }
+        dict(zip(keys, stored, strict=True)) | {"day": days, "progress": progress}
     )
     # Several runs on one day: the last one stored is what the team saw that day.
     snapshots = snapshots.drop_duplicates([*keys, "day"], keep="last")
     current = pd.DataFrame(dict(zip(keys, now, strict=True)) | {"position": np.arange(len(now[0]))})
-    return current.merge(snapshots, on=keys, how="inner")[["position", "day", "progress"]]
+    points = current.merge(snapshots, on=keys, how="inner")
+    return (
+        points["position"].to_numpy(dtype="int64"),
+        points["day"].to_numpy(dtype="int64"),
+        points["progress"].to_numpy(dtype="float64"),
+    )
 
 
 def _tracking_frame(
