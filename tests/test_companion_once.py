@@ -7,12 +7,11 @@ aiosmtpd server on loopback.
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from pathlib import Path
 
 import pytest
 from fakes.smtp import FakeSmtpServer
-from test_faults_workbook import AS_OF, package_parts, settings_for, team_workbook
+from test_faults_workbook import AS_OF, settings_for, unsafe_workbook
 
 from suivi.adapters.store import open_store
 from suivi.settings import Env
@@ -20,24 +19,6 @@ from suivi.settings import Env
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 COMPANION = "tpm-suivi.xlsx"
 SUMMARY_OF_TPM = "[TPM] Point hebdomadaire"
-
-
-def unsafe_workbook(path: Path) -> Path:
-    """The demo's TPM workbook as a generator writes it: a prefixed namespace suivi will not edit."""
-    workbook = team_workbook(path)
-    parts = package_parts(workbook)
-    parts["xl/workbook.xml"] = (
-        parts["xl/workbook.xml"]
-        .replace(
-            b"<sheets>",
-            b"<x:sheets xmlns:x='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>",
-        )
-        .replace(b"</sheets>", b"</x:sheets>")
-    )
-    with zipfile.ZipFile(workbook, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-    return workbook
 
 
 def weekly_summaries(server: FakeSmtpServer) -> list[str]:

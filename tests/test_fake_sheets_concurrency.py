@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,6 @@ FIRST = "1FirstSpreadsheetOfTwo2026xYz0123456789abcd"
 SECOND = "1SecondSpreadsheetOfTwo2026xYz012345678abcd"
 TRACKING = OwnedTab.TRACKING.value
 TEAM: dict[str, list[list[Any]]] = {"Activités": [["ID", "Avancement"], ["A1", 0.5]]}
-
-
-@pytest.fixture(autouse=True)
-def _fake_has_no_bugs(sheets_api: FakeSheetsApi) -> Iterator[None]:
-    yield
-    assert sheets_api.errors == []
 
 
 @pytest.fixture

@@ -106,6 +106,24 @@ def package_parts(path: Path) -> dict[str, bytes]:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
+def unsafe_workbook(path: Path) -> Path:
+    """The demo's TPM workbook as a generator writes it: a prefixed namespace suivi will not edit."""
+    workbook = team_workbook(path)
+    parts = package_parts(workbook)
+    parts["xl/workbook.xml"] = (
+        parts["xl/workbook.xml"]
+        .replace(
+            b"<sheets>",
+            b"<x:sheets xmlns:x='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>",
+        )
+        .replace(b"</sheets>", b"</x:sheets>")
+    )
+    with zipfile.ZipFile(workbook, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return workbook
+
+
 def settings_for(tmp_path: Path, demo_config: Path, workbook: Path) -> Path:
     """The demo settings with TPM on the team's own workbook, written back into it."""
     text = demo_config.read_text(encoding="utf-8")
@@ -162,20 +180,7 @@ def test_a_workbook_that_cannot_be_edited_safely_gets_a_companion(
 ) -> None:
     from flows.weekly import weekly_summary
 
-    workbook = team_workbook(tmp_path / "tpm.xlsx")
-    parts = package_parts(workbook)
-    # A generator that writes the workbook part with a prefixed main namespace.
-    parts["xl/workbook.xml"] = (
-        parts["xl/workbook.xml"]
-        .replace(
-            b"<sheets>",
-            b"<x:sheets xmlns:x='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>",
-        )
-        .replace(b"</sheets>", b"</x:sheets>")
-    )
-    with zipfile.ZipFile(workbook, "w") as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
+    workbook = unsafe_workbook(tmp_path / "tpm.xlsx")
     original = workbook.read_bytes()
     settings = settings_for(tmp_path, demo_config, workbook)
 

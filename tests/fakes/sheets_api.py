@@ -1905,6 +1905,8 @@ def sheets_api() -> Iterator[FakeSheetsApi]:
     """A fresh fake Sheets API on 127.0.0.1, stopped after the test."""
     with FakeSheetsApi() as fake:
         yield fake
+    # A crash inside the fake would pass for a server error: it fails the test instead.
+    assert fake.errors == [], fake.errors[0]
 
 
 @pytest.fixture
