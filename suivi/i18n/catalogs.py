@@ -12,7 +12,7 @@ import gettext as gettext_module
 import io
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -47,6 +47,7 @@ def translations(language: str) -> gettext_module.NullTranslations:
     return gettext_module.GNUTranslations(compiled)
 
 
+@lru_cache(maxsize=4096)  # pure, and the same few hundred messages come back for every row
 def french_typography(text: str) -> str:
     """Non-breaking spaces before : ; ? ! » and after «, as French print wants."""
     return _HIGH_PUNCTUATION.sub(_NO_BREAK + r"\1", text).replace("« ", "«" + _NO_BREAK)
@@ -65,7 +66,14 @@ def _finish(text: str, language: str, values: dict[str, object]) -> str:
 
 def gettext(message: str, language: str, **values: object) -> str:
     """`message` in `language`, with `{name}` placeholders filled from `values`."""
-    return _finish(translations(language).gettext(message), language, values)
+    text = _translated(message, language)
+    return text.format(**values) if values else text
+
+
+@lru_cache(maxsize=4096)  # templates ask for the same message once a row
+def _translated(message: str, language: str) -> str:
+    """`message` in `language`, with the language's typography, placeholders left in."""
+    return typography(translations(language).gettext(message), language)
 
 
 def ngettext(singular: str, plural: str, count: int, language: str, **values: object) -> str:
