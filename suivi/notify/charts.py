@@ -77,9 +77,38 @@ def achievement_chart(indicators: pd.DataFrame, language: str) -> bytes:
     if shown.empty:
         middle = ((LEFT + RIGHT) / 2, (TOP_MARGIN + height - BOTTOM_MARGIN) / 2)
         _write(draw, middle, translate("chart.none", language), 10, "mm")
-        return palette_png(image)
+        return _chart_png(image)
     _draw_bars(image, draw, _Bars.of(shown, language), language)
-    return palette_png(image)
+    return _chart_png(image)
+
+
+def _chart_png(image: Image.Image) -> bytes:
+    """The chart on the palette of its known colours: no colour count per chart (~20 ms)."""
+    palette = image.quantize(palette=_chart_palette(), dither=Image.Dither.NONE)
+    smaller = io.BytesIO()
+    palette.save(smaller, format="PNG")
+    return smaller.getvalue()
+
+
+@cache
+def _chart_palette() -> Image.Image:
+    """Every colour the chart draws: greys from ink to paper (smoothed letters), each bar's
+    colour and its blends with the white of its hatch, the 100 % line's grey."""
+    greys = [(round(level),) * 3 for level in np.linspace(0, 255, 16)]
+    blends = [
+        tuple(round(channel + (255 - channel) * share) for channel in _rgb(colour))
+        for colour, _ in [*STYLES.values(), FALLBACK_STYLE]
+        for share in (0.0, 0.25, 0.5, 0.75)
+    ]
+    colours = [*greys, *blends, _rgb(REFERENCE_LINE)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([channel for colour in colours for channel in colour])
+    return palette
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """`#2e7d32` → (46, 125, 50)."""
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 @dataclass(frozen=True)
