@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Literal
 
 import pandas as pd
@@ -139,6 +140,7 @@ def label(code: object, language: str) -> str:
     return str(code)
 
 
+@lru_cache(maxsize=64)  # asked for every cell of every e-mail, of a handful of languages
 def is_rtl(language: str) -> bool:
     """True for right-to-left languages (`ar`, `ar-MA`…)."""
     return language.split("-")[0].split("_")[0].lower() in RTL_LANGUAGES
