@@ -27,6 +27,8 @@ HELP_COMMANDS = [
     ["report", "iptt"],
     ["import"],
     ["import", "iati"],
+    ["server"],
+    ["server", "stop"],
 ]
 PROBE = f"""
 import json, sys

@@ -37,6 +37,7 @@ COMMANDS = {
     "init": "suivi.cli.init:command_init",
     "sheet": "suivi.cli.sheet:command_sheet",
     "auth": "suivi.cli.auth:command_auth",
+    "server": "suivi.cli.server:command_server",
 }
 
 
@@ -96,11 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_import_commands(commands)
-    from suivi.cli.setup_commands import add_auth_commands, add_init_command, add_sheet_commands
+    from suivi.cli.setup_commands import (
+        add_auth_commands,
+        add_init_command,
+        add_server_commands,
+        add_sheet_commands,
+    )
 
     add_init_command(commands)
     add_sheet_commands(commands)
     add_auth_commands(commands)
+    add_server_commands(commands)
     return parser
 
 
