@@ -17,6 +17,7 @@ import pytest
 from suivi.adapters.workbook import Workbook, read_with_calamine
 
 ROOT = Path(__file__).resolve().parents[1]
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 WORKBOOKS = sorted(
     [*(ROOT / "config" / "demo").glob("*.xlsx"), *(ROOT / "tests" / "fixtures").rglob("*.xlsx")]
 )
@@ -106,9 +107,24 @@ def test_dates_serials_text_dates_empty_merged_and_formula_cells_read_alike(
         {'<c r="D3" t="n"><v>1</v>': '<c r="D3" t="n"><v>1.0</v>'},  # a whole float: 1.0
         {"<t>En cours</t>": "<t>En_x000D_cours</t>"},  # an escape openpyxl keeps
         {"</row></sheetData>": '</row><row r="30000"><c r="GS30000" s="0"/></row></sheetData>'},
+        {"</row></sheetData>": '</row><row r="20001"><c r="AB20001" s="0"/></row></sheetData>'},
         {'<c r="A2" t="inlineStr">': '<c t="inlineStr">'},  # a cell placed by counting
+        {'<c r="A2" t="inlineStr">': '<c t="inlineStr" r="A2">'},  # its reference not first
+        {  # element names with a prefix, which the patterns would not read
+            "<worksheet ": f'<worksheet xmlns:x="{MAIN}" ',
+            "<row r=": "<x:row r=",
+            "</row>": "</x:row>",
+        },
     ],
-    ids=["whole-float", "escape", "far-row", "no-reference"],
+    ids=[
+        "whole-float",
+        "escape",
+        "far-row",
+        "far-row-two-letters",
+        "no-reference",
+        "reference-not-first",
+        "prefixed",
+    ],
 )
 def test_what_calamine_could_read_differently_goes_to_openpyxl(
     change: dict[str, str], tmp_path: Path

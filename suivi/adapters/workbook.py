@@ -139,19 +139,25 @@ WORKSHEET_PART = re.compile(
     rb'<Override\s[^>]*?PartName="/([^"]+)"[^>]*?ContentType="[^"]*worksheet\+xml"'
     rb'|<Override\s[^>]*?ContentType="[^"]*worksheet\+xml"[^>]*?PartName="/([^"]+)"'
 )
-UNTRUSTED_SHEET_XML = re.compile(
-    # A cell past MAX_COLUMNS (GR) or MAX_ROWS: calamine fills the whole rectangle up to it
-    # (17 billion cells for XFD1048576) where openpyxl streams and stops at the bound.
-    rb'<(?:\w+:)?c\s[^>]*?\br="(?:[A-Z]{3}|G[S-Z]|[H-Z][A-Z])?[A-Z]?'
-    rb"(?:2000[1-9]|200[1-9]\d|20[1-9]\d\d|2[1-9]\d{3}|[3-9]\d{4}|\d{6,})\""
-    rb'|<(?:\w+:)?c\s[^>]*?\br="(?:[A-Z]{3}|G[S-Z]|[H-Z][A-Z])\d'
-    # A cell or row without its reference: placed by counting, as each reader counts.
-    rb"|<(?:\w+:)?(?:c|row)(?:\s(?![^>]*\br=)[^>]*)?/?>"
-    # A number openpyxl reads as a float though whole (5.0, 1E+3), or as a Python int beyond
-    # what a float holds: calamine gives floats only.
-    rb"|<(?:\w+:)?v>\s*-?(?:\d+\.0*|\d{16,}|[^<]*[eE][^<]*)\s*</"
-    # An escaped character (_x000D_), which calamine unescapes and openpyxl's reader keeps.
-    rb"|_x[0-9A-Fa-f]{4}_"
+UNTRUSTED_SHEET_XML = tuple(
+    re.compile(pattern)  # one pass each: each starts with a literal, which `re` finds fast
+    for pattern in (
+        # Element names with a namespace prefix (<x:c>): the patterns below would not see them.
+        rb"<[A-Za-z_][\w.-]*:(?:c|row|v|is|t)[\s/>]",
+        # A cell or row whose reference is not its first attribute, or is missing (placed
+        # by counting, as each reader counts): the next pattern reads `<c r="` only.
+        rb'<c(?! r=")[\s/>]',
+        rb'<row(?! r=")[\s/>]',
+        # A cell past MAX_COLUMNS (GR) or MAX_ROWS: calamine fills the whole rectangle up to
+        # it (17 billion cells for XFD1048576) where openpyxl streams and stops at the bound.
+        rb'<c r="(?:(?:[A-Z]{3}|G[S-Z]|[H-Z][A-Z])\d'
+        rb'|[A-Z]{1,3}(?:2000[1-9]|200[1-9]\d|20[1-9]\d\d|2[1-9]\d{3}|[3-9]\d{4}|\d{6,})")',
+        # A number openpyxl reads as a float though whole (5.0, 1E+3), or as a Python int
+        # beyond what a float holds: calamine gives floats only.
+        rb"<v>\s*-?(?:\d+\.0*|\d{16,}|[^<]*[eE][^<]*)\s*</",
+        # An escaped character (_x000D_), which calamine unescapes and openpyxl's reader keeps.
+        rb"_x[0-9A-Fa-f]{4}_",
+    )
 )
 UNTRUSTED_STRINGS_XML = re.compile(
     # Escapes as above, and the `x005F_` openpyxl deletes from shared strings.
@@ -204,8 +210,10 @@ def _trusted_package(path: Path) -> bool:
             parts = [first or second for first, second in WORKSHEET_PART.findall(types)]
             if not parts or any(part.decode() not in names for part in parts):
                 return False
-            if any(UNTRUSTED_SHEET_XML.search(package.read(part.decode())) for part in parts):
-                return False
+            for part in parts:
+                xml = package.read(part.decode())
+                if any(pattern.search(xml) for pattern in UNTRUSTED_SHEET_XML):
+                    return False
             strings = [name for name in names if name.lower().endswith("sharedstrings.xml")]
             if any(UNTRUSTED_STRINGS_XML.search(package.read(name)) for name in strings):
                 return False
