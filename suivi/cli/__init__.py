@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = add("check", "read the sheets and print every data problem; exit 1 if a row is blocked")
     check.add_argument("--format", choices=["table", "json"], default="table")
-    check.add_argument("--mail", action="store_true", help="send one test e-mail and explain any failure")
+    check.add_argument(
+        "--mail", action="store_true", help="send one test e-mail and explain any failure"
+    )
     check.add_argument("--to", help="address of the test e-mail (default: the officer)")
 
     status = add("status", "print the computed state of every activity, deliverable and indicator")
