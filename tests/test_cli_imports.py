@@ -27,6 +27,8 @@ HELP_COMMANDS = [
     ["report", "iptt"],
     ["import"],
     ["import", "iati"],
+    ["server"],
+    ["server", "stop"],
 ]
 PROBE = f"""
 import json, sys
@@ -71,3 +73,37 @@ def test_settings_error_comes_before_pandas_and_prefect(command: list[str], tmp_
     outcome = imported_by([*command, "--config", str(tmp_path / "missing.yaml")], tmp_path)
     assert outcome["status"] == 2
     assert not {"pandas", "prefect", "matplotlib", "sqlalchemy"} & set(outcome["heavy"])
+
+
+# What `status` and `check` never need: the e-mail side, the orchestrator, openpyxl (calamine
+# reads the workbooks), and for `status` the history store.
+NOT_FOR_STATUS = ("openpyxl", "matplotlib", "prefect", "sqlalchemy", "yagmail", "gspread")
+NOT_FOR_CHECK = ("openpyxl", "matplotlib", "prefect", "yagmail")
+PROBE_ALL = PROBE.replace(f"set({HEAVY!r})", f"set({NOT_FOR_STATUS + HEAVY!r})")
+
+
+def loaded_by(argv: list[str], cwd: Path) -> set[str]:
+    """The libraries of NOT_FOR_STATUS and HEAVY that `suivi ARGV` imported."""
+    finished = subprocess.run(
+        [sys.executable, "-c", PROBE_ALL, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return set(json.loads(finished.stdout.strip().splitlines()[-1])["heavy"])
+
+
+def test_status_on_the_demo_imports_only_what_it_shows(tmp_path: Path) -> None:
+    demo = str(ROOT / "config" / "suivi.yaml")
+    loaded = loaded_by(["status", "--config", demo, "--as-of", "2026-12-07"], tmp_path)
+    assert "pandas" in loaded  # the probe sees what was imported
+    assert not loaded & set(NOT_FOR_STATUS)
+
+
+def test_check_on_the_demo_imports_no_writer_mailer_or_orchestrator(tmp_path: Path) -> None:
+    loaded = loaded_by(["check", "--config", str(ROOT / "config" / "suivi.yaml")], tmp_path)
+    assert "pandas" in loaded
+    assert not loaded & set(NOT_FOR_CHECK)

@@ -179,6 +179,66 @@ def test_two_commands_at_once_start_one_server_and_removing_its_record_stops_it(
     wait_until_gone(pid)
 
 
+def suivi_server_stop(folder: Path, config: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    """`suivi server stop` as a new process, from `folder` (its data/ is there)."""
+    return subprocess.run(
+        [*SUIVI, "server", "stop", "--config", str(config), *more],
+        cwd=folder,
+        env=command_env(folder),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_suivi_server_stop_stops_it_but_not_under_a_running_command(
+    tmp_path: Path, demo_config: Path, run_home: Path
+) -> None:
+    code = (
+        "import json, os, sys\n"
+        "from pathlib import Path\n"
+        "from flows.lingering_server import provide\n"
+        "server = provide(dict(os.environ), 'suivi:secret', home=Path(sys.argv[1]), idle=600)\n"
+        "print(json.dumps([server.api_url, server.pid]))\n"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", code, str(run_home)],
+        cwd=tmp_path,
+        env=command_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    url, pid = json.loads(started.stdout)
+    assert alive(pid)  # left running by the command that started it, which has ended
+
+    lease = Lease(run_home)  # a command using it, as a `suivi run` in progress would
+    refused = suivi_server_stop(tmp_path, demo_config)
+    assert refused.returncode == 1 and url in refused.stderr and "--force" in refused.stderr
+    assert alive(pid) and read_registry(run_home) is not None
+    lease.release()
+
+    stopped = suivi_server_stop(tmp_path, demo_config)
+    assert stopped.returncode == 0, stopped.stderr
+    said = stopped.stdout.replace("\u00a0", " ")
+    assert f"Serveur Prefect à {url} arrêté (pid {pid})" in said  # the demo speaks French
+    assert not alive(pid) and read_registry(run_home) is None
+
+    again = suivi_server_stop(tmp_path, demo_config)
+    assert again.returncode == 0 and "Aucun serveur Prefect" in again.stdout
+
+
+def test_suivi_server_stop_with_nothing_to_stop(tmp_path: Path, demo_config: Path) -> None:
+    done = suivi_server_stop(tmp_path, demo_config)
+    assert done.returncode == 0, done.stderr
+    assert "Aucun serveur Prefect laissé en marche par `suivi run`." in done.stdout
+    assert not (tmp_path / "data").exists()  # asking created nothing
+
+
 def test_a_record_of_a_dead_server_is_not_used(tmp_path: Path) -> None:
     process = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

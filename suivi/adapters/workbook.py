@@ -1,8 +1,11 @@
 """A local .xlsx workbook as a `Source`: read bounded, owned tabs written into the package.
 
-Reading ignores the sheet's declared size (a stray cell at XFD1048576 declares 17 billion
-cells) and keeps only what is there, up to MAX_ROWS × MAX_COLUMNS; content past those
-bounds makes the sheet a blocking problem with a clear message.
+Reading goes through calamine (a Rust reader, far quicker to load and to read than openpyxl)
+when the package holds nothing calamine could read differently from openpyxl, whose values
+are the reference; otherwise through openpyxl, as before. Either way it ignores the sheet's
+declared size (a stray cell at XFD1048576 declares 17 billion cells) and keeps only what is
+there, up to MAX_ROWS × MAX_COLUMNS; content past those bounds makes the sheet a blocking
+problem with a clear message.
 
 Writing changes only the two owned tabs (CONTRACT §6.2): their parts in the zip package are
 replaced or added and every other part keeps its bytes, so the team's formulas keep their
@@ -15,24 +18,23 @@ it and `companion_reason` says why.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 import stat
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter, quote_sheetname
-
-from suivi.adapters.files import save_workbook
 from suivi.adapters.source import SourceError
-from suivi.adapters.tab_layout import sheet_look
-from suivi.adapters.xlsx_package import PackageError, SheetLook, replace_sheets, write_package
 from suivi.model import RawTab, RawTabs
 from suivi.schema import OwnedTab
 from suivi.sheet.dashboard import TabLayout
+
+if TYPE_CHECKING:  # writing's own modules load when a run writes, never for `status`
+    from suivi.adapters.xlsx_package import SheetLook
 
 # `#'Tab'!B5`, or the same in another workbook: `../equipe/tpm.xlsx#'Tab'!B5`.
 IN_WORKBOOK_LINK = re.compile(r"^[^#\s]*\.xls[xm]?#'|^#'")
@@ -61,6 +63,13 @@ class Workbook:
 
     def read_tabs(self) -> RawTabs:
         """All tabs, values only (formulas as their last computed value), bounded."""
+        quick = read_with_calamine(self.path)
+        return quick if quick is not None else self._read_with_openpyxl()
+
+    def _read_with_openpyxl(self) -> RawTabs:
+        """All tabs through openpyxl, streaming: the reference reading, and every error message."""
+        import openpyxl  # a fifth of a second to import: only when calamine cannot be trusted
+
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except FileNotFoundError:
@@ -92,6 +101,8 @@ class Workbook:
         A tab's layout goes with it: frozen header, widths and filter in its part, colours
         and bold as conditional formats whose `dxf` styles are appended to the workbook's.
         """
+        from suivi.adapters.xlsx_package import PackageError, replace_sheets
+
         unknown = set(tabs) - {tab.value for tab in OwnedTab}
         if unknown:
             raise ValueError(f"refusing to write the team's own tabs: {sorted(unknown)}")
@@ -113,11 +124,118 @@ class Workbook:
         `#'Tab'!B5` when the owned tabs are written into the team's workbook; with a separate
         `output`, the team's file by its path relative to the output (`tpm.xlsx#'Tab'!B5`).
         """
+        from openpyxl.utils import quote_sheetname
+
         location = f"#{quote_sheetname(tab)}!{cell}"
         if self.output.resolve() == self.path.resolve():
             return location
         relative = Path(os.path.relpath(self.path.resolve(), self.output.resolve().parent))
         return f"{relative.as_posix()}{location}"
+
+
+# What calamine could read differently from openpyxl, found in the package's XML by one
+# regular-expression pass each; any of them sends the whole workbook through openpyxl.
+WORKSHEET_PART = re.compile(
+    rb'<Override\s[^>]*?PartName="/([^"]+)"[^>]*?ContentType="[^"]*worksheet\+xml"'
+    rb'|<Override\s[^>]*?ContentType="[^"]*worksheet\+xml"[^>]*?PartName="/([^"]+)"'
+)
+UNTRUSTED_SHEET_XML = tuple(
+    re.compile(pattern)  # one pass each: each starts with a literal, which `re` finds fast
+    for pattern in (
+        # Element names with a namespace prefix (<x:c>): the patterns below would not see them.
+        rb"<[A-Za-z_][\w.-]*:(?:c|row|v|is|t)[\s/>]",
+        # A cell or row whose reference is not its first attribute, or is missing (placed
+        # by counting, as each reader counts): the next pattern reads `<c r="` only.
+        rb'<c(?! r=")[\s/>]',
+        rb'<row(?! r=")[\s/>]',
+        # A cell past MAX_COLUMNS (GR) or MAX_ROWS: calamine fills the whole rectangle up to
+        # it (17 billion cells for XFD1048576) where openpyxl streams and stops at the bound.
+        rb'<c r="(?:(?:[A-Z]{3}|G[S-Z]|[H-Z][A-Z])\d'
+        rb'|[A-Z]{1,3}(?:2000[1-9]|200[1-9]\d|20[1-9]\d\d|2[1-9]\d{3}|[3-9]\d{4}|\d{6,})")',
+        # A number openpyxl reads as a float though whole (5.0, 1E+3), or as a Python int
+        # beyond what a float holds: calamine gives floats only.
+        rb"<v>\s*-?(?:\d+\.0*|\d{16,}|[^<]*[eE][^<]*)\s*</",
+        # An escaped character (_x000D_), which calamine unescapes and openpyxl's reader keeps.
+        rb"_x[0-9A-Fa-f]{4}_",
+    )
+)
+UNTRUSTED_STRINGS_XML = re.compile(
+    # Escapes as above, and the `x005F_` openpyxl deletes from shared strings.
+    rb"_x[0-9A-Fa-f]{4}_|x005F_"
+    # An empty shared string: openpyxl keeps it as "", calamine as an empty cell.
+    rb"|<(?:\w+:)?t(?:\s[^>]*)?(?:/>|></(?:\w+:)?t>)|<(?:\w+:)?si\s*/>"
+)
+# A number format whose date-ness the two readers may judge differently: quoted text,
+# brackets (locales, elapsed [h]), escapes or padding around date letters.
+UNTRUSTED_NUMBER_FORMAT = re.compile(rb'formatCode="[^"]*?(?=[^"]*[dmyhsDMYHS])[^"]*?[\[\\_*&]')
+
+
+def read_with_calamine(path: Path) -> RawTabs | None:
+    """All worksheets as openpyxl reads them, read by calamine; None when only openpyxl will do.
+
+    None for a workbook calamine might read differently (see UNTRUSTED_SHEET_XML), for one
+    it cannot open, and for a damaged one, whose error openpyxl then words as before.
+    """
+    if not _trusted_package(path):
+        return None
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    try:
+        with CalamineWorkbook.from_path(str(path)) as book:
+            kinds = {sheet.name: sheet.typ for sheet in book.sheets_metadata}
+            if any(
+                kind not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.ChartSheet)
+                for kind in kinds.values()
+            ):
+                return None
+            grids = {
+                name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name, kind in kinds.items()
+                if kind == SheetTypeEnum.WorkSheet  # openpyxl's `worksheets` leave charts out
+            }
+    except Exception:  # calamine raises many kinds on a damaged file: openpyxl words them
+        return None
+    return {
+        name: bounded_rows(map(_as_openpyxl_reads, grid), name, path.name)
+        for name, grid in grids.items()
+    }
+
+
+def _trusted_package(path: Path) -> bool:
+    """The package names its worksheets and none holds what calamine reads differently."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = set(package.namelist())
+            types = package.read("[Content_Types].xml")
+            parts = [first or second for first, second in WORKSHEET_PART.findall(types)]
+            if not parts or any(part.decode() not in names for part in parts):
+                return False
+            for part in parts:
+                xml = package.read(part.decode())
+                if any(pattern.search(xml) for pattern in UNTRUSTED_SHEET_XML):
+                    return False
+            strings = [name for name in names if name.lower().endswith("sharedstrings.xml")]
+            if any(UNTRUSTED_STRINGS_XML.search(package.read(name)) for name in strings):
+                return False
+            styles = [name for name in names if name.lower().endswith("styles.xml")]
+            return not any(UNTRUSTED_NUMBER_FORMAT.search(package.read(name)) for name in styles)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def _as_openpyxl_reads(row: list[Any]) -> tuple[Any, ...]:
+    """calamine's cells as openpyxl gives them: None for empty, whole numbers as int, datetimes."""
+    return tuple(_cell_as_openpyxl_reads(value) for value in row)
+
+
+def _cell_as_openpyxl_reads(value: Any) -> Any:
+    if value == "" and isinstance(value, str):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if type(value) is dt.date:  # openpyxl gives a date cell as a datetime at midnight
+        return dt.datetime(value.year, value.month, value.day)
+    return value
 
 
 def bounded_rows(rows: Iterable[tuple[Any, ...]], title: str, book: str) -> RawTab:
@@ -143,6 +261,15 @@ def bounded_rows(rows: Iterable[tuple[Any, ...]], title: str, book: str) -> RawT
     return [row + [None] * (width - len(row)) for row in kept]
 
 
+def get_column_letter(number: int) -> str:
+    """The column's letters, 1 → A, 27 → AA (openpyxl's, without importing openpyxl)."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
 def _used_width(row: tuple[Any, ...]) -> int:
     """1-based position of the row's last non-empty cell, 0 when it has none."""
     for position in range(len(row), 0, -1):
@@ -164,6 +291,8 @@ def _links(rows: RawTab) -> dict[str, str]:
 
 def _replace_keeping_mode(path: Path, parts: dict[str, bytes]) -> None:
     """Write the package beside `path`, give it `path`'s mode and owner, and swap it in atomically."""
+    from suivi.adapters.xlsx_package import write_package
+
     before = path.stat()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
     try:
@@ -187,6 +316,8 @@ def _owner_of(path: str) -> tuple[int, int]:
 
 def _look(layout: TabLayout) -> SheetLook:
     """The tab's layout as its sheet part and the workbook's `dxf` styles carry it."""
+    from suivi.adapters.tab_layout import sheet_look
+
     return sheet_look(layout)
 
 
@@ -197,10 +328,16 @@ def _save_new(
     looks: dict[str, SheetLook],
 ) -> None:
     """A workbook of the product's own (a separate output, a companion): its tabs replaced, or made."""
+    from suivi.adapters.xlsx_package import PackageError, replace_sheets
+
     if path.exists():
         with contextlib.suppress(PackageError):  # not one we can edit: made again below
             _replace_keeping_mode(path, replace_sheets(path.read_bytes(), tabs, links, looks))
             return
+    import openpyxl
+
+    from suivi.adapters.files import save_workbook
+
     book = openpyxl.Workbook()
     assert book.active is not None
     book.remove(book.active)

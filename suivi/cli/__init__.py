@@ -37,6 +37,7 @@ COMMANDS = {
     "init": "suivi.cli.init:command_init",
     "sheet": "suivi.cli.sheet:command_sheet",
     "auth": "suivi.cli.auth:command_auth",
+    "server": "suivi.cli.server:command_server",
 }
 
 
@@ -75,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = add("check", "read the sheets and print every data problem; exit 1 if a row is blocked")
     check.add_argument("--format", choices=["table", "json"], default="table")
-    check.add_argument("--mail", action="store_true", help="send one test e-mail and explain any failure")
+    check.add_argument(
+        "--mail", action="store_true", help="send one test e-mail and explain any failure"
+    )
     check.add_argument("--to", help="address of the test e-mail (default: the officer)")
 
     status = add("status", "print the computed state of every activity, deliverable and indicator")
@@ -96,11 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_import_commands(commands)
-    from suivi.cli.setup_commands import add_auth_commands, add_init_command, add_sheet_commands
+    from suivi.cli.setup_commands import (
+        add_auth_commands,
+        add_init_command,
+        add_server_commands,
+        add_sheet_commands,
+    )
 
     add_init_command(commands)
     add_sheet_commands(commands)
     add_auth_commands(commands)
+    add_server_commands(commands)
     return parser
 
 

@@ -96,13 +96,19 @@ def run_flow(args: argparse.Namespace) -> int:
         status = EXIT_OK
     except RunIncomplete as error:
         report, status = error.report, EXIT_PROBLEMS
-        print(f"suivi: {error}", file=sys.stderr)
+        print(f"suivi: {describe_incomplete(error, config.language)}", file=sys.stderr)
     except Exception as error:  # the run stopped half-way: say why, without a traceback
-        print(
-            f"suivi: the {args.flow} run failed: {type(error).__name__}: {error}", file=sys.stderr
+        from suivi.i18n.catalogs import gettext
+
+        said = gettext(
+            "the {flow} run failed: {error}",
+            config.language,
+            flow=args.flow,
+            error=f"{type(error).__name__}: {error}",
         )
+        print(f"suivi: {said}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(describe_report(report))
+    print(describe_report(report, config.language))
     return status
 
 
@@ -234,27 +240,111 @@ def duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def describe_report(report: dict[str, Any]) -> str:
-    """Where the e-mails went, in a few lines."""
+def describe_report(report: dict[str, Any], language: str = "en") -> str:
+    """Where the e-mails went, in a few lines, in the settings' language."""
+    from suivi.i18n.catalogs import gettext
+
+    projects = ", ".join(report.get("projects", [])) or gettext("none", language)
     lines = [
-        f"{report.get('flow')} for {report.get('as_of')}: projects {', '.join(report.get('projects', [])) or 'none'}",
-        f"e-mails: {report.get('emails_sent', 0)} sent, {report.get('emails_already_sent', 0)} already sent earlier, "
-        f"{len(report.get('emails_failed', []))} failed",
+        gettext(
+            "{flow} for {day}: projects {projects}",
+            language,
+            flow=report.get("flow"),
+            day=report.get("as_of"),
+            projects=projects,
+        ),
+        gettext(
+            "e-mails: {sent} sent, {already} already sent earlier, {failed} failed",
+            language,
+            sent=report.get("emails_sent", 0),
+            already=report.get("emails_already_sent", 0),
+            failed=len(report.get("emails_failed", [])),
+        ),
     ]
-    lines += [f"  not sent: {failure}" for failure in report.get("emails_failed", [])]
+    lines += [
+        "  " + gettext("not sent: {failure}", language, failure=failure)
+        for failure in report.get("emails_failed", [])
+    ]
     if report.get("mail_unreachable"):
         lines.append(
-            f"the mail server cannot be used ({report['mail_unreachable']}):"
-            " these e-mails stay pending; the next run sends them"
+            gettext(
+                "the mail server cannot be used ({reason}): these e-mails stay pending; the next"
+                " run sends them",
+                language,
+                reason=report["mail_unreachable"],
+            )
         )
     lines += [
-        f"  no reply after sending, not resent: {key}" for key in report.get("emails_unknown", [])
+        "  " + gettext("no reply after sending, not resent: {key}", language, key=key)
+        for key in report.get("emails_unknown", [])
     ]
     lines += [
-        f"  bad address dropped: {address}" for address in report.get("rejected_addresses", [])
+        "  " + gettext("bad address dropped: {address}", language, address=address)
+        for address in report.get("rejected_addresses", [])
     ]
     written = [path for path in report.get("written", []) if str(path).endswith(".html")]
     if written:
-        lines.append(f"written to {Path(written[0]).parent}/ (no SMTP server configured):")
+        folder = f"{Path(written[0]).parent}/"
+        lines.append(
+            gettext("written to {folder} (no SMTP server configured):", language, folder=folder)
+        )
         lines += [f"  {path}" for path in written]
     return "\n".join(lines)
+
+
+def describe_incomplete(error: Exception, language: str) -> str:
+    """What a run left undone, in the settings' language, from its report.
+
+    The same sentences as `flows.common.what_was_not_done`, which words them in English for
+    the run's log; without a report to read them from, its English message as it is.
+    """
+    from suivi.i18n.catalogs import ngettext
+
+    report: dict[str, Any] = getattr(error, "report", None) or {}
+    if "failed_projects" not in report:
+        return str(error)
+    missing = []
+    failed = report.get("failed_projects") or {}
+    if failed:
+        names = ", ".join(f"{code} ({why})" for code, why in failed.items())
+        missing.append(
+            ngettext(
+                "{count} project could not be followed: {failed}",
+                "{count} projects could not be followed: {failed}",
+                len(failed),
+                language,
+                failed=names,
+            )
+        )
+    unknown = list(report.get("emails_unknown") or [])
+    pending = [key for key in report.get("emails_pending") or [] if key not in unknown]
+    if pending:
+        reason = report.get("mail_unreachable") or _failure_of(pending[0], report)
+        missing.append(
+            ngettext(
+                "{count} e-mail still pending after retries, sent by the next run: {reason}",
+                "{count} e-mails still pending after retries, sent by the next run: {reason}",
+                len(pending),
+                language,
+                reason=reason,
+            )
+        )
+    if unknown:
+        missing.append(
+            ngettext(
+                "{count} e-mail of unknown fate (no reply after DATA), not resent: {keys}",
+                "{count} e-mails of unknown fate (no reply after DATA), not resent: {keys}",
+                len(unknown),
+                language,
+                keys=", ".join(unknown),
+            )
+        )
+    return "; ".join(missing) or str(error)
+
+
+def _failure_of(key: str, report: dict[str, Any]) -> str:
+    """The error an e-mail failed with, as the report's `emails_failed` lines give it."""
+    for line in report.get("emails_failed") or []:
+        if str(line).startswith(f"{key}: "):
+            return str(line)[len(key) + 2 :]
+    return ""

@@ -1,4 +1,4 @@
-"""The parsers of `suivi init`, `suivi sheet` and `suivi auth`: argparse only, so building the
+"""The parsers of `suivi init`, `suivi sheet`, `suivi auth` and `suivi server`: argparse only, so building the
 command line never imports what those commands need (catalogs, Google, openpyxl).
 """
 
@@ -67,3 +67,14 @@ def add_auth_commands(commands: argparse._SubParsersAction) -> None:
         "--no-browser", action="store_true", help="print the sign-in link instead of opening it"
     )
     google.add_argument("--language", choices=["fr", "ar", "en"], default="fr")
+
+
+def add_server_commands(commands: argparse._SubParsersAction) -> None:
+    """`suivi server stop [--force]`."""
+    text = "the Prefect server `suivi run` leaves running in the background (it stops when idle)"
+    server = commands.add_parser("server", help=text, description=text)
+    actions = server.add_subparsers(dest="server_command", required=True, metavar="ACTION")
+    stop_text = "stop it now (a run still using it keeps it, unless --force)"
+    stop = actions.add_parser("stop", help=stop_text, description=stop_text)
+    stop.add_argument("--force", action="store_true", help="stop it even while a run uses it")
+    stop.add_argument("--config", help=CONFIG_HELP)
