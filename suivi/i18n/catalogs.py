@@ -14,12 +14,14 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from jinja2.runtime import Context
-from markupsafe import Markup
+
+if TYPE_CHECKING:  # Jinja is imported where templates are set up: `status` prints words only
+    import jinja2
+    from jinja2.runtime import Context
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "suivi"
@@ -125,6 +127,8 @@ def install_in_templates(environment: jinja2.Environment) -> None:
     As in Jinja's own "new style" gettext, placeholders in templates are `%(name)s` and the
     values are escaped when autoescaping is on; the translation itself is trusted markup.
     """
+    import jinja2
+
     environment.add_extension("jinja2.ext.i18n")
 
     @jinja2.pass_context
@@ -160,5 +164,7 @@ def _language(context: Context) -> str:
 def _filled(context: Context, text: str, values: dict[str, object]) -> str:
     """`%(name)s` placeholders filled; values escaped when the template autoescapes."""
     if context.eval_ctx.autoescape:
+        from markupsafe import Markup  # loaded with Jinja already, by then
+
         text = Markup(text)
     return text % values if values else text
