@@ -4,6 +4,8 @@ Run from the repository root:
 
     .venv/bin/python -m bench.bench_memory 1x200000            # RSS now and peak per stage
     .venv/bin/python -m bench.bench_memory 1x200000 --trace    # + tracemalloc (slow, ≈ 3×)
+    .venv/bin/python -m bench.bench_memory 1x200000 --flow     # in flows/common.py's order
+
 
 The world (fake Sheets API, SMTP sink), the history and the stages are bench/bench_e2e.py's:
 read, clean, history, flags, indicators, snapshot, write-back, plan (per project), then plan,
@@ -11,6 +13,10 @@ render, send. After each stage the measured process reports its resident MB (`/p
 peak so far (`ru_maxrss`), and with `--trace` the peak Python allocations *during* the stage
 (tracemalloc, reset at its start: numpy and pandas buffers are counted) and the source lines
 holding the most memory when the stage ends.
+
+`--flow` follows flows/common.py instead: read, history, then `assess_project` whole (clean,
+obligations, flags, indicators, forecast, outlook) while the read cells are still alive, and
+the cells dropped only after it.
 """
 
 from __future__ import annotations
@@ -121,7 +127,9 @@ def format_line(line: dict[str, Any]) -> str:
     return text
 
 
-def staged_run(config_path: Path, env_values: dict[str, Any], trace: bool) -> None:
+def staged_run(
+    config_path: Path, env_values: dict[str, Any], trace: bool, flow: bool = False
+) -> None:
     """bench_e2e's weekly run, stage by stage, each stage measured (child process)."""
     from suivi.adapters.store import open_store
     from suivi.compute.flags import track
@@ -130,6 +138,7 @@ def staged_run(config_path: Path, env_values: dict[str, Any], trace: bool) -> No
     from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
         Assessment,
+        assess_project,
         calendar_of,
         project_view,
         write_back,
@@ -150,6 +159,32 @@ def staged_run(config_path: Path, env_values: dict[str, Any], trace: bool) -> No
     with open_store(env.database_url) as store:
         run_id = store.begin_run("weekly-summary", as_of)
         for project in config.projects:
+            if flow:
+                with recorder.stage("read"):
+                    source = open_sheet(project, config, env)
+                    tabs = [source.read_tabs()]
+                with recorder.stage("history"):
+                    previous = store.last_snapshot(project.code, before_run=run_id)
+                    since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
+                    history = store.progress_history(project.code, since=since)
+                with recorder.stage("assess"):
+                    assessment = assess_project(project, config, tabs[0], as_of, history)
+                    del tabs, history
+                with recorder.stage("snapshot"):
+                    store.save_snapshot(
+                        run_id,
+                        project.code,
+                        as_of,
+                        assessment.tracking,
+                        assessment.indicators,
+                        assessment.problems,
+                    )
+                with recorder.stage("write-back"):
+                    write_back(source, assessment, as_of)
+                with recorder.stage("plan"):
+                    views.append(project_view(assessment, previous, config))
+                del assessment, previous
+                continue
             with recorder.stage("read"):
                 source = open_sheet(project, config, env)
                 tabs = [source.read_tabs()]
@@ -207,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("size", nargs="?", default="1x200000", help="PxN, e.g. 1x200000")
     parser.add_argument("--trace", action="store_true", help="tracemalloc per stage (slow)")
+    parser.add_argument("--flow", action="store_true", help="in flows/common.py's order")
     options = parser.parse_args(argv)
     projects, activities = parse_size(options.size)
     context = multiprocessing.get_context("spawn")
@@ -218,7 +254,9 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="suivi-memory-") as folder:
             config_path, env_values = write_settings(Path(folder), served)
             prepare_history(config_path, env_values, activities)
-            run = context.Process(target=staged_run, args=(config_path, env_values, options.trace))
+            run = context.Process(
+                target=staged_run, args=(config_path, env_values, options.trace, options.flow)
+            )
             run.start()
             run.join()
     finally:
