@@ -59,6 +59,8 @@ COMMITTEE_COLUMNS = ["date", "time", "body", "place", "agenda", "participants"]
 EMAIL_PATTERN = r"[A-Za-z0-9.!#$%&'*+/=?^_`{}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 
 Recipient = tuple[str, str]  # (display name, address)
+# Tracking columns an item row is built from (flags included): what the digest keeps of a row.
+ITEM_SOURCE_COLUMNS = frozenset([*ITEM_COLUMNS, *(flag.value for flag in FLAG_ORDER)])
 
 
 class MessageKind(StrEnum):
@@ -155,11 +157,9 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
         **_flag_sections(view, tracking),
         "indicators": _records(_conform(view.indicators, INDICATOR_COLUMNS)),
         "committees": committees,
-        "deliverables": _section(
-            _with_item_columns(view, _upcoming_deliverables(tracking, as_of)),
-            by=["deadline"],
-            ascending=[True],
-        ),
+        "deliverables": _sections(
+            view, {"rows": (_upcoming_deliverables(tracking, as_of), ["deadline"], [True])}
+        )["rows"],
         "problems": _problems(view, config.language_of(view.project)),
         "owners_without_email": without_email,
         **funders_context(tracking, view.indicators, as_of),
@@ -182,38 +182,42 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
 
 def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date) -> list[Message]:
     """One e-mail per owner address with all their items needing action, across projects."""
-    pieces = []
-    for view in views:
-        tracking = _conform_tracking(view.tracking)
-        needs_action = _any_flag(tracking, DIGEST_FLAGS)
-        rows = _with_item_columns(view, tracking[needs_action.to_numpy()])
-        pieces.append(
-            rows.assign(project=view.project.code, address=_addresses(rows["owner_email"]))
-        )
-    if not pieces:
+    if not views:
         return []
-    items = pd.concat(pieces, ignore_index=True)
-    items = items[items["address"].notna()]
-    items = _by_severity(items)
+    items = pd.concat([_needing_action(view) for view in views], ignore_index=True)
+    items = _by_severity(items[items["address"].notna().to_numpy()])
     to_measure = pd.concat([_missing_measures(view) for view in views], ignore_index=True)
     views_by_code = {view.project.code: view for view in views}
-    messages = []
-    addresses = sorted(
-        set(items["address"].astype("str")) | set(to_measure["address"].astype("str"))
-    )
-    # One digest per owner address: a loop over recipients, not over rows.
-    for address in addresses:
-        owned = items[items["address"] == address]
-        measures_due = to_measure[to_measure["address"] == address]
-        codes = list(
-            dict.fromkeys([*owned["project"].astype("str"), *measures_due["project"].astype("str")])
-        )
+    # Positions of each address's rows, in severity order: one grouping, not a filter per owner.
+    owned_at = items.groupby("address", sort=False).indices
+    measures_at = to_measure.groupby(to_measure["address"].astype("str"), sort=False).indices
+    item_projects = items["project"].astype("str").to_numpy()
+    owners = _stripped_texts(pd.concat([items["owner"], to_measure["owner"]], ignore_index=True))
+    item_owners, measure_owners = owners[: len(items)], owners[len(items) :]
+    nothing = np.empty(0, dtype="int64")
+    digests = []
+    for address in sorted({str(address) for address in [*owned_at, *measures_at]}):
+        owned = owned_at.get(address, nothing)
+        measured = measures_at.get(address, nothing)
+        measures_due = to_measure.iloc[measured]
+        codes = list(dict.fromkeys([*item_projects[owned], *measures_due["project"].astype("str")]))
         owned_views = [views_by_code[code] for code in codes if code in views_by_code]
+        name = _first_non_empty([*item_owners[owned], *measure_owners[measured]])
+        # Per project, the address's first rows (the digest shows no more) and how many in all.
+        shown = {
+            view.project.code: owned[item_projects[owned] == view.project.code]
+            for view in owned_views
+        }
+        digests.append((address, codes, owned, measures_due, owned_views, name, shown))
+    rows = _digest_rows(items, views_by_code, [shown for *_, shown in digests])
+    messages = []
+    for (address, codes, owned, measures_due, owned_views, name, _), sections in zip(
+        digests, rows, strict=True
+    ):
         projects = [view.project for view in owned_views]
         languages = {config.language_of(project) for project in projects}
         language = languages.pop() if len(languages) == 1 else config.language
         officer = config.officer_of(projects[0]) if len(projects) == 1 else config.officer
-        name = _first_text(pd.concat([owned["owner"], measures_due["owner"]]))
         context = {
             "project": {
                 "code": ", ".join(codes),
@@ -226,14 +230,14 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
                 {
                     "code": view.project.code,
                     "name": view.project.name,
-                    **_section(owned[owned["project"] == view.project.code], by=None),
+                    **sections[view.project.code],
                 }
                 for view in owned_views
             ],
             "counts": {"count": len(owned)},
             "to_measure": _records(measures_due.drop(columns=["address"])),
         }
-        person = _recipient(name, str(address))
+        person = _recipient(name, address)
         if person is None:
             continue
         messages.append(
@@ -247,6 +251,45 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
             )
         )
     return messages
+
+
+def _needing_action(view: ProjectView) -> pd.DataFrame:
+    """A view's rows an owner is asked to act on, with the project's code and a usable address."""
+    tracking = _conform_tracking(view.tracking)
+    rows = tracking[_any_flag(tracking, DIGEST_FLAGS).to_numpy()]
+    # Only what the digest reads: the item columns are added to the rows it shows.
+    columns = [column for column in tracking.columns if column in ITEM_SOURCE_COLUMNS]
+    return rows[columns].assign(project=view.project.code, address=_addresses(rows["owner_email"]))
+
+
+def _digest_rows(
+    items: pd.DataFrame,
+    views_by_code: dict[str, ProjectView],
+    digests: list[dict[str, np.ndarray]],
+) -> list[dict[str, dict[str, Any]]]:
+    """Each digest's section per project: the rows shown as records, one conversion per project."""
+    wanted: dict[str, list[np.ndarray]] = {}
+    for shown in digests:
+        for code, positions in shown.items():
+            wanted.setdefault(code, []).append(positions[:MAX_ROWS])
+    converted: dict[str, list[list[dict[str, Any]]]] = {}
+    for code, pieces in wanted.items():
+        rows = items.iloc[np.concatenate(pieces)]
+        view = views_by_code[code]
+        every = _records(_with_item_columns(view, rows).assign(address=rows["address"]))
+        ends = np.cumsum([len(piece) for piece in pieces])
+        converted[code] = [
+            every[end - len(piece) : end] for piece, end in zip(pieces, ends, strict=True)
+        ]
+    taken = dict.fromkeys(converted, 0)
+    sections = []
+    for shown in digests:
+        section = {}
+        for code, positions in shown.items():
+            section[code] = _counted(converted[code][taken[code]], len(positions), MAX_ROWS)
+            taken[code] += 1
+        sections.append(section)
+    return sections
 
 
 def _missing_measures(view: ProjectView) -> pd.DataFrame:
@@ -748,37 +791,28 @@ def _flag_sections(view: ProjectView, tracking: pd.DataFrame) -> dict[str, dict[
         "due_soon": (Flag.DUE_SOON, ["deadline"], [True]),
         "stale": (Flag.STALE, ["last_update"], [True]),
     }
-    return {
-        name: _section(
-            _with_item_columns(view, tracking[flag_mask(tracking, flag).to_numpy()]),
-            by=by,
-            ascending=ascending,
-        )
-        for name, (flag, by, ascending) in orders.items()
-    }
+    return _sections(
+        view,
+        {
+            name: (tracking[flag_mask(tracking, flag).to_numpy()], by, ascending)
+            for name, (flag, by, ascending) in orders.items()
+        },
+    )
 
 
 def _changes_context(view: ProjectView) -> dict[str, Any]:
     """What changed since the last run, as sections."""
     changes = view.changes
-    return {
-        "first_run": view.first_run or changes.first_run,
-        "empty": changes.empty,
-        "newly_late": _section(
-            _with_item_columns(view, _conform_tracking(changes.newly_late)),
-            by=["days_late"],
-            ascending=[False],
-        ),
-        "resolved": _section(
-            _with_item_columns(view, _conform_tracking(changes.resolved)), by=None
-        ),
-        "newly_done": _section(
-            _with_item_columns(view, _conform_tracking(changes.newly_done)), by=None
-        ),
-        "big_progress": _section(
-            _with_item_columns(view, _conform_tracking(changes.big_progress)), by=None
-        ),
-    }
+    sections = _sections(
+        view,
+        {
+            "newly_late": (_conform_tracking(changes.newly_late), ["days_late"], [False]),
+            "resolved": (_conform_tracking(changes.resolved), None, None),
+            "newly_done": (_conform_tracking(changes.newly_done), None, None),
+            "big_progress": (_conform_tracking(changes.big_progress), None, None),
+        },
+    )
+    return {"first_run": view.first_run or changes.first_run, "empty": changes.empty, **sections}
 
 
 def _counts(tracking: pd.DataFrame, view: ProjectView) -> dict[str, int]:
@@ -835,13 +869,61 @@ def _section(
     limit: int = MAX_ROWS,
 ) -> dict[str, Any]:
     """Rows as records for a table: the first `limit` in order, and how many were left out."""
-    if by:
-        rows = rows.sort_values(by, ascending=ascending or True, na_position="last", kind="stable")
-    return {
-        "rows": _records(rows.head(limit)),
-        "total": len(rows),
-        "more": max(0, len(rows) - limit),
+    return _counted(_records(_first_rows(rows, by, ascending, limit)), len(rows), limit)
+
+
+# A section to build: its rows (tracking rows, not yet with item columns), sort keys, directions.
+SectionRows = tuple[pd.DataFrame, list[str] | None, list[bool] | None]
+
+
+def _sections(
+    view: ProjectView, sections: dict[str, SectionRows], limit: int = MAX_ROWS
+) -> dict[str, dict[str, Any]]:
+    """Item sections of one view: only the rows shown get item columns, in one pass for all."""
+    shown = {
+        name: _first_rows(rows, by, ascending, limit)
+        for name, (rows, by, ascending) in sections.items()
     }
+    rows = _items_records(view, list(shown.values()))
+    return {
+        name: _counted(section_rows, len(sections[name][0]), limit)
+        for name, section_rows in zip(shown, rows, strict=True)
+    }
+
+
+def _first_rows(
+    rows: pd.DataFrame, by: list[str] | None, ascending: list[bool] | None, limit: int
+) -> pd.DataFrame:
+    """The first `limit` rows in the order `by` (stable, missing values last); the rest never copied."""
+    if not by:
+        return rows.head(limit)
+    # Sorting the key columns alone orders the rows as sorting the whole frame would.
+    keys = rows[by].reset_index(drop=True)
+    order = keys.sort_values(by, ascending=ascending or True, na_position="last", kind="stable")
+    return rows.iloc[order.index.to_numpy()[:limit]]
+
+
+def _items_records(view: ProjectView, pieces: list[pd.DataFrame]) -> list[list[dict[str, Any]]]:
+    """Each piece's rows with item columns as records; pieces of one frame converted together."""
+    filled = [piece for piece in pieces if len(piece)]
+    dtypes = [piece.dtypes for piece in filled]
+    same_columns = all(
+        kinds.index.equals(dtypes[0].index) and kinds.equals(dtypes[0]) for kinds in dtypes
+    )
+    if len(filled) < 2 or not same_columns:
+        return [_records(_with_item_columns(view, piece)) for piece in pieces]
+    # Slices of one frame keep their dtypes when stacked: one conversion instead of one each.
+    stacked = pd.concat(filled, ignore_index=True)
+    if not stacked.dtypes.equals(dtypes[0]):
+        return [_records(_with_item_columns(view, piece)) for piece in pieces]
+    every = _records(_with_item_columns(view, stacked))
+    ends = np.cumsum([len(piece) for piece in pieces])
+    return [every[end - len(piece) : end] for piece, end in zip(pieces, ends, strict=True)]
+
+
+def _counted(rows: list[dict[str, Any]], total: int, limit: int) -> dict[str, Any]:
+    """A table's rows with its total and how many it leaves out."""
+    return {"rows": rows, "total": total, "more": max(0, total - limit)}
 
 
 def _with_item_columns(view: ProjectView, rows: pd.DataFrame) -> pd.DataFrame:
@@ -964,6 +1046,19 @@ def _person(person: Person) -> dict[str, str]:
 def _named(person: Recipient) -> dict[str, str]:
     """A recipient as a plain dict."""
     return {"name": person[0], "email": person[1]}
+
+
+def _stripped_texts(values: pd.Series) -> np.ndarray:
+    """Each value as stripped text, "" where missing (what `_first_non_empty` picks from)."""
+    present = values.notna().to_numpy()
+    texts = np.full(len(values), "", dtype=object)
+    texts[present] = values[present].astype("str").str.strip().to_numpy(dtype=object)
+    return texts
+
+
+def _first_non_empty(texts: Iterable[str]) -> str:
+    """The first non-empty text, cleaned (as `_first_text` picks it)."""
+    return _clean_text(next((text for text in texts if text != ""), ""))
 
 
 def _first_text(values: pd.Series) -> str:
