@@ -59,6 +59,17 @@ COMMITTEE_COLUMNS = ["date", "time", "body", "place", "agenda", "participants"]
 EMAIL_PATTERN = r"[A-Za-z0-9.!#$%&'*+/=?^_`{}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 
 Recipient = tuple[str, str]  # (display name, address)
+# A section to build: a frame of tracking rows (no item columns yet), which of them to keep
+# (None: all), the sort keys and their directions.
+SectionRows = tuple[pd.DataFrame, np.ndarray | None, list[str] | None, list[bool] | None]
+# The weekly summary's flag sections: each one's flag and reading order.
+FLAG_SECTIONS: dict[str, tuple[Flag, list[str], list[bool]]] = {
+    "late": (Flag.LATE, ["days_late", "deadline"], [False, True]),
+    "at_risk": (Flag.AT_RISK, ["deadline"], [True]),
+    "late_start": (Flag.LATE_START, ["planned_start"], [True]),
+    "due_soon": (Flag.DUE_SOON, ["deadline"], [True]),
+    "stale": (Flag.STALE, ["last_update"], [True]),
+}
 # Tracking columns an item row is built from (flags included): what the digest keeps of a row.
 ITEM_SOURCE_COLUMNS = frozenset([*ITEM_COLUMNS, *(flag.value for flag in FLAG_ORDER)])
 
@@ -143,6 +154,14 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
     committees = _upcoming_committees(view.tables.committees, as_of)
     first_run = view.first_run or view.changes.first_run
     newly_late = _conform_tracking(view.changes.newly_late)
+    upcoming = _upcoming_deliverables(tracking, as_of)
+    shown = _sections(
+        view,
+        {
+            **_flag_rows(tracking),
+            "deliverables": (tracking, upcoming, ["deadline"], [True]),
+        },
+    )
     context = {
         **_common(view, config, as_of),
         "week": as_of.isocalendar().week,
@@ -154,12 +173,10 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
         "this_week": week_ahead(tracking, committees, newly_late, as_of, first_run=first_run),
         "counts": _counts(tracking, view),
         "changes": _changes_context(view),
-        **_flag_sections(view, tracking),
+        **{name: shown[name] for name in FLAG_SECTIONS},
         "indicators": _records(_conform(view.indicators, INDICATOR_COLUMNS)),
         "committees": committees,
-        "deliverables": _sections(
-            view, {"rows": (_upcoming_deliverables(tracking, as_of), ["deadline"], [True])}
-        )["rows"],
+        "deliverables": shown["deliverables"],
         "problems": _problems(view, config.language_of(view.project)),
         "owners_without_email": without_email,
         **funders_context(tracking, view.indicators, as_of),
@@ -760,8 +777,8 @@ def _unsubmitted_deliverables(tracking: pd.DataFrame, *, until: dt.date) -> pd.D
     return tracking[keep.to_numpy()]
 
 
-def _upcoming_deliverables(tracking: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Deliverables not handed in, due from today to UPCOMING_DAYS ahead."""
+def _upcoming_deliverables(tracking: pd.DataFrame, as_of: dt.date) -> np.ndarray:
+    """Which rows are deliverables not handed in, due from today to UPCOMING_DAYS ahead."""
     deadline = pd.to_datetime(tracking["deadline"], errors="coerce")
     start = pd.Timestamp(as_of)
     keep = (
@@ -769,7 +786,7 @@ def _upcoming_deliverables(tracking: pd.DataFrame, as_of: dt.date) -> pd.DataFra
         & ~done_mask(tracking)
         & deadline.between(start, start + pd.Timedelta(days=UPCOMING_DAYS))
     )
-    return tracking[keep.to_numpy()]
+    return keep.to_numpy()
 
 
 def _upcoming_committees(committees: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
@@ -782,22 +799,12 @@ def _upcoming_committees(committees: pd.DataFrame, as_of: dt.date) -> list[dict[
     return [{**record, "participants": _participants(record["participants"])} for record in records]
 
 
-def _flag_sections(view: ProjectView, tracking: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def _flag_rows(tracking: pd.DataFrame) -> dict[str, SectionRows]:
     """Late, at-risk, late-start, due-soon and stale rows, each sorted the way it is read."""
-    orders: dict[str, tuple[Flag, list[str], list[bool]]] = {
-        "late": (Flag.LATE, ["days_late", "deadline"], [False, True]),
-        "at_risk": (Flag.AT_RISK, ["deadline"], [True]),
-        "late_start": (Flag.LATE_START, ["planned_start"], [True]),
-        "due_soon": (Flag.DUE_SOON, ["deadline"], [True]),
-        "stale": (Flag.STALE, ["last_update"], [True]),
+    return {
+        name: (tracking, flag_mask(tracking, flag).to_numpy(), by, ascending)
+        for name, (flag, by, ascending) in FLAG_SECTIONS.items()
     }
-    return _sections(
-        view,
-        {
-            name: (tracking[flag_mask(tracking, flag).to_numpy()], by, ascending)
-            for name, (flag, by, ascending) in orders.items()
-        },
-    )
 
 
 def _changes_context(view: ProjectView) -> dict[str, Any]:
@@ -806,10 +813,10 @@ def _changes_context(view: ProjectView) -> dict[str, Any]:
     sections = _sections(
         view,
         {
-            "newly_late": (_conform_tracking(changes.newly_late), ["days_late"], [False]),
-            "resolved": (_conform_tracking(changes.resolved), None, None),
-            "newly_done": (_conform_tracking(changes.newly_done), None, None),
-            "big_progress": (_conform_tracking(changes.big_progress), None, None),
+            "newly_late": (_conform_tracking(changes.newly_late), None, ["days_late"], [False]),
+            "resolved": (_conform_tracking(changes.resolved), None, None, None),
+            "newly_done": (_conform_tracking(changes.newly_done), None, None, None),
+            "big_progress": (_conform_tracking(changes.big_progress), None, None, None),
         },
     )
     return {"first_run": view.first_run or changes.first_run, "empty": changes.empty, **sections}
@@ -869,38 +876,40 @@ def _section(
     limit: int = MAX_ROWS,
 ) -> dict[str, Any]:
     """Rows as records for a table: the first `limit` in order, and how many were left out."""
-    return _counted(_records(_first_rows(rows, by, ascending, limit)), len(rows), limit)
-
-
-# A section to build: its rows (tracking rows, not yet with item columns), sort keys, directions.
-SectionRows = tuple[pd.DataFrame, list[str] | None, list[bool] | None]
+    shown, total = _first_rows(rows, None, by, ascending, limit)
+    return _counted(_records(shown), total, limit)
 
 
 def _sections(
     view: ProjectView, sections: dict[str, SectionRows], limit: int = MAX_ROWS
 ) -> dict[str, dict[str, Any]]:
     """Item sections of one view: only the rows shown get item columns, in one pass for all."""
-    shown = {
-        name: _first_rows(rows, by, ascending, limit)
-        for name, (rows, by, ascending) in sections.items()
-    }
-    rows = _items_records(view, list(shown.values()))
+    shown = {name: _first_rows(*section, limit) for name, section in sections.items()}
+    rows = _items_records(view, [first for first, _ in shown.values()])
     return {
-        name: _counted(section_rows, len(sections[name][0]), limit)
-        for name, section_rows in zip(shown, rows, strict=True)
+        name: _counted(section_rows, total, limit)
+        for (name, (_, total)), section_rows in zip(shown.items(), rows, strict=True)
     }
 
 
 def _first_rows(
-    rows: pd.DataFrame, by: list[str] | None, ascending: list[bool] | None, limit: int
-) -> pd.DataFrame:
-    """The first `limit` rows in the order `by` (stable, missing values last); the rest never copied."""
-    if not by:
-        return rows.head(limit)
-    # Sorting the key columns alone orders the rows as sorting the whole frame would.
-    keys = rows[by].reset_index(drop=True)
-    order = keys.sort_values(by, ascending=ascending or True, na_position="last", kind="stable")
-    return rows.iloc[order.index.to_numpy()[:limit]]
+    frame: pd.DataFrame,
+    keep: np.ndarray | None,
+    by: list[str] | None,
+    ascending: list[bool] | None,
+    limit: int,
+) -> tuple[pd.DataFrame, int]:
+    """The first `limit` kept rows in the order `by` (stable, missing last), and how many are kept.
+
+    Only the rows shown are copied: the kept ones are positions until then.
+    """
+    positions = np.arange(len(frame)) if keep is None else np.flatnonzero(keep)
+    if by:
+        # Sorting the key columns alone orders the rows as sorting the whole frame would.
+        keys = frame[by].iloc[positions].reset_index(drop=True)
+        order = keys.sort_values(by, ascending=ascending or True, na_position="last", kind="stable")
+        positions = positions[order.index.to_numpy()]
+    return frame.iloc[positions[:limit]], len(positions)
 
 
 def _items_records(view: ProjectView, pieces: list[pd.DataFrame]) -> list[list[dict[str, Any]]]:
@@ -992,8 +1001,12 @@ def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _addresses(values: pd.Series) -> pd.Series:
     """Usable e-mail addresses (lower case), NA where missing or malformed."""
-    texts = values.where(values.notna(), "").astype("str").str.strip().str.lower()
-    return texts.where(texts.str.fullmatch(EMAIL_PATTERN), None).astype(object)
+    # A column names a few owners many times: each distinct value is checked once.
+    codes, distinct = pd.factorize(values)  # missing values get code -1
+    texts = pd.Series(distinct).astype("str").str.strip().str.lower()
+    texts = pd.concat([texts, pd.Series([""], dtype=texts.dtype)], ignore_index=True)
+    usable = texts.where(texts.str.fullmatch(EMAIL_PATTERN), None).astype(object).to_numpy()
+    return pd.Series(usable[codes], index=values.index, dtype=object)
 
 
 def _recipient(name: object, address: object) -> Recipient | None:
