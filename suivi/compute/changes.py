@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ KEYS = ["project", "kind", "id"]
 DONE_STATUSES = frozenset({Status.DONE, DeliverableStatus.SUBMITTED, DeliverableStatus.VALIDATED})
 # Columns added to every slice so templates can say "from 30 % to 60 %".
 PREVIOUS_COLUMNS = ["previous_progress", "previous_state"]
+# What separates flag codes stored as one string ("en_retard, a_risque").
+FLAG_SEPARATORS = re.compile(r"[\s,;]+")
 # Float slack so that 0.3 → 0.5 counts as a gain of 0.2 points.
 PROGRESS_SLACK = 1e-9
 
@@ -122,9 +125,15 @@ def _late_positions(previous: pd.DataFrame) -> np.ndarray:
         return (_texts(previous, "state") == Flag.LATE.value).to_numpy()
     # Lists explode to one code per line; a stored "en_retard, a_risque" string splits too.
     codes = previous["flags"].reset_index(drop=True).explode()
-    codes = codes.where(codes.notna(), "").astype("str").str.split(r"[\s,;]+").explode()
-    late_positions = codes.index[codes == Flag.LATE.value]
-    return np.isin(np.arange(len(previous)), late_positions)
+    # A snapshot holds a handful of distinct codes: each one is split once, not once a row.
+    numbers, distinct = pd.factorize(codes.to_numpy(dtype=object))  # missing: -1
+    late = np.array(
+        [Flag.LATE.value in FLAG_SEPARATORS.split(str(code)) for code in distinct] + [False],
+        dtype=bool,
+    )
+    raised = np.zeros(len(previous), dtype=bool)
+    raised[codes.index.to_numpy()[late[numbers]]] = True
+    return raised
 
 
 def _key_frame(frame: pd.DataFrame) -> pd.DataFrame:

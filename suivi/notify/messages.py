@@ -59,6 +59,19 @@ COMMITTEE_COLUMNS = ["date", "time", "body", "place", "agenda", "participants"]
 EMAIL_PATTERN = r"[A-Za-z0-9.!#$%&'*+/=?^_`{}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 
 Recipient = tuple[str, str]  # (display name, address)
+# A section to build: a frame of tracking rows (no item columns yet), which of them to keep
+# (None: all), the sort keys and their directions.
+SectionRows = tuple[pd.DataFrame, np.ndarray | None, list[str] | None, list[bool] | None]
+# The weekly summary's flag sections: each one's flag and reading order.
+FLAG_SECTIONS: dict[str, tuple[Flag, list[str], list[bool]]] = {
+    "late": (Flag.LATE, ["days_late", "deadline"], [False, True]),
+    "at_risk": (Flag.AT_RISK, ["deadline"], [True]),
+    "late_start": (Flag.LATE_START, ["planned_start"], [True]),
+    "due_soon": (Flag.DUE_SOON, ["deadline"], [True]),
+    "stale": (Flag.STALE, ["last_update"], [True]),
+}
+# Tracking columns an item row is built from (flags included): what the digest keeps of a row.
+ITEM_SOURCE_COLUMNS = frozenset([*ITEM_COLUMNS, *(flag.value for flag in FLAG_ORDER)])
 
 
 class MessageKind(StrEnum):
@@ -141,6 +154,14 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
     committees = _upcoming_committees(view.tables.committees, as_of)
     first_run = view.first_run or view.changes.first_run
     newly_late = _conform_tracking(view.changes.newly_late)
+    upcoming = _upcoming_deliverables(tracking, as_of)
+    shown = _sections(
+        view,
+        {
+            **_flag_rows(tracking),
+            "deliverables": (tracking, upcoming, ["deadline"], [True]),
+        },
+    )
     context = {
         **_common(view, config, as_of),
         "week": as_of.isocalendar().week,
@@ -152,14 +173,10 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
         "this_week": week_ahead(tracking, committees, newly_late, as_of, first_run=first_run),
         "counts": _counts(tracking, view),
         "changes": _changes_context(view),
-        **_flag_sections(view, tracking),
+        **{name: shown[name] for name in FLAG_SECTIONS},
         "indicators": _records(_conform(view.indicators, INDICATOR_COLUMNS)),
         "committees": committees,
-        "deliverables": _section(
-            _with_item_columns(view, _upcoming_deliverables(tracking, as_of)),
-            by=["deadline"],
-            ascending=[True],
-        ),
+        "deliverables": shown["deliverables"],
         "problems": _problems(view, config.language_of(view.project)),
         "owners_without_email": without_email,
         **funders_context(tracking, view.indicators, as_of),
@@ -182,38 +199,42 @@ def _weekly_summaries(view: ProjectView, config: Config, as_of: dt.date) -> list
 
 def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date) -> list[Message]:
     """One e-mail per owner address with all their items needing action, across projects."""
-    pieces = []
-    for view in views:
-        tracking = _conform_tracking(view.tracking)
-        needs_action = _any_flag(tracking, DIGEST_FLAGS)
-        rows = _with_item_columns(view, tracking[needs_action.to_numpy()])
-        pieces.append(
-            rows.assign(project=view.project.code, address=_addresses(rows["owner_email"]))
-        )
-    if not pieces:
+    if not views:
         return []
-    items = pd.concat(pieces, ignore_index=True)
-    items = items[items["address"].notna()]
-    items = _by_severity(items)
+    items = pd.concat([_needing_action(view) for view in views], ignore_index=True)
+    items = _by_severity(items[items["address"].notna().to_numpy()])
     to_measure = pd.concat([_missing_measures(view) for view in views], ignore_index=True)
     views_by_code = {view.project.code: view for view in views}
-    messages = []
-    addresses = sorted(
-        set(items["address"].astype("str")) | set(to_measure["address"].astype("str"))
-    )
-    # One digest per owner address: a loop over recipients, not over rows.
-    for address in addresses:
-        owned = items[items["address"] == address]
-        measures_due = to_measure[to_measure["address"] == address]
-        codes = list(
-            dict.fromkeys([*owned["project"].astype("str"), *measures_due["project"].astype("str")])
-        )
+    # Positions of each address's rows, in severity order: one grouping, not a filter per owner.
+    owned_at = items.groupby("address", sort=False).indices
+    measures_at = to_measure.groupby(to_measure["address"].astype("str"), sort=False).indices
+    item_projects = items["project"].astype("str").to_numpy()
+    owners = _stripped_texts(pd.concat([items["owner"], to_measure["owner"]], ignore_index=True))
+    item_owners, measure_owners = owners[: len(items)], owners[len(items) :]
+    nothing = np.empty(0, dtype="int64")
+    digests = []
+    for address in sorted({str(address) for address in [*owned_at, *measures_at]}):
+        owned = owned_at.get(address, nothing)
+        measured = measures_at.get(address, nothing)
+        measures_due = to_measure.iloc[measured]
+        codes = list(dict.fromkeys([*item_projects[owned], *measures_due["project"].astype("str")]))
         owned_views = [views_by_code[code] for code in codes if code in views_by_code]
+        name = _first_non_empty([*item_owners[owned], *measure_owners[measured]])
+        # Per project, the address's first rows (the digest shows no more) and how many in all.
+        shown = {
+            view.project.code: owned[item_projects[owned] == view.project.code]
+            for view in owned_views
+        }
+        digests.append((address, codes, owned, measures_due, owned_views, name, shown))
+    rows = _digest_rows(items, views_by_code, [shown for *_, shown in digests])
+    messages = []
+    for (address, codes, owned, measures_due, owned_views, name, _), sections in zip(
+        digests, rows, strict=True
+    ):
         projects = [view.project for view in owned_views]
         languages = {config.language_of(project) for project in projects}
         language = languages.pop() if len(languages) == 1 else config.language
         officer = config.officer_of(projects[0]) if len(projects) == 1 else config.officer
-        name = _first_text(pd.concat([owned["owner"], measures_due["owner"]]))
         context = {
             "project": {
                 "code": ", ".join(codes),
@@ -226,14 +247,14 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
                 {
                     "code": view.project.code,
                     "name": view.project.name,
-                    **_section(owned[owned["project"] == view.project.code], by=None),
+                    **sections[view.project.code],
                 }
                 for view in owned_views
             ],
             "counts": {"count": len(owned)},
             "to_measure": _records(measures_due.drop(columns=["address"])),
         }
-        person = _recipient(name, str(address))
+        person = _recipient(name, address)
         if person is None:
             continue
         messages.append(
@@ -247,6 +268,45 @@ def _owner_digests(views: Sequence[ProjectView], config: Config, as_of: dt.date)
             )
         )
     return messages
+
+
+def _needing_action(view: ProjectView) -> pd.DataFrame:
+    """A view's rows an owner is asked to act on, with the project's code and a usable address."""
+    tracking = _conform_tracking(view.tracking)
+    rows = tracking[_any_flag(tracking, DIGEST_FLAGS).to_numpy()]
+    # Only what the digest reads: the item columns are added to the rows it shows.
+    columns = [column for column in tracking.columns if column in ITEM_SOURCE_COLUMNS]
+    return rows[columns].assign(project=view.project.code, address=_addresses(rows["owner_email"]))
+
+
+def _digest_rows(
+    items: pd.DataFrame,
+    views_by_code: dict[str, ProjectView],
+    digests: list[dict[str, np.ndarray]],
+) -> list[dict[str, dict[str, Any]]]:
+    """Each digest's section per project: the rows shown as records, one conversion per project."""
+    wanted: dict[str, list[np.ndarray]] = {}
+    for shown in digests:
+        for code, positions in shown.items():
+            wanted.setdefault(code, []).append(positions[:MAX_ROWS])
+    converted: dict[str, list[list[dict[str, Any]]]] = {}
+    for code, pieces in wanted.items():
+        rows = items.iloc[np.concatenate(pieces)]
+        view = views_by_code[code]
+        every = _records(_with_item_columns(view, rows).assign(address=rows["address"]))
+        ends = np.cumsum([len(piece) for piece in pieces])
+        converted[code] = [
+            every[end - len(piece) : end] for piece, end in zip(pieces, ends, strict=True)
+        ]
+    taken = dict.fromkeys(converted, 0)
+    sections = []
+    for shown in digests:
+        section = {}
+        for code, positions in shown.items():
+            section[code] = _counted(converted[code][taken[code]], len(positions), MAX_ROWS)
+            taken[code] += 1
+        sections.append(section)
+    return sections
 
 
 def _missing_measures(view: ProjectView) -> pd.DataFrame:
@@ -717,8 +777,8 @@ def _unsubmitted_deliverables(tracking: pd.DataFrame, *, until: dt.date) -> pd.D
     return tracking[keep.to_numpy()]
 
 
-def _upcoming_deliverables(tracking: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Deliverables not handed in, due from today to UPCOMING_DAYS ahead."""
+def _upcoming_deliverables(tracking: pd.DataFrame, as_of: dt.date) -> np.ndarray:
+    """Which rows are deliverables not handed in, due from today to UPCOMING_DAYS ahead."""
     deadline = pd.to_datetime(tracking["deadline"], errors="coerce")
     start = pd.Timestamp(as_of)
     keep = (
@@ -726,7 +786,7 @@ def _upcoming_deliverables(tracking: pd.DataFrame, as_of: dt.date) -> pd.DataFra
         & ~done_mask(tracking)
         & deadline.between(start, start + pd.Timedelta(days=UPCOMING_DAYS))
     )
-    return tracking[keep.to_numpy()]
+    return keep.to_numpy()
 
 
 def _upcoming_committees(committees: pd.DataFrame, as_of: dt.date) -> list[dict[str, Any]]:
@@ -739,46 +799,27 @@ def _upcoming_committees(committees: pd.DataFrame, as_of: dt.date) -> list[dict[
     return [{**record, "participants": _participants(record["participants"])} for record in records]
 
 
-def _flag_sections(view: ProjectView, tracking: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def _flag_rows(tracking: pd.DataFrame) -> dict[str, SectionRows]:
     """Late, at-risk, late-start, due-soon and stale rows, each sorted the way it is read."""
-    orders: dict[str, tuple[Flag, list[str], list[bool]]] = {
-        "late": (Flag.LATE, ["days_late", "deadline"], [False, True]),
-        "at_risk": (Flag.AT_RISK, ["deadline"], [True]),
-        "late_start": (Flag.LATE_START, ["planned_start"], [True]),
-        "due_soon": (Flag.DUE_SOON, ["deadline"], [True]),
-        "stale": (Flag.STALE, ["last_update"], [True]),
-    }
     return {
-        name: _section(
-            _with_item_columns(view, tracking[flag_mask(tracking, flag).to_numpy()]),
-            by=by,
-            ascending=ascending,
-        )
-        for name, (flag, by, ascending) in orders.items()
+        name: (tracking, flag_mask(tracking, flag).to_numpy(), by, ascending)
+        for name, (flag, by, ascending) in FLAG_SECTIONS.items()
     }
 
 
 def _changes_context(view: ProjectView) -> dict[str, Any]:
     """What changed since the last run, as sections."""
     changes = view.changes
-    return {
-        "first_run": view.first_run or changes.first_run,
-        "empty": changes.empty,
-        "newly_late": _section(
-            _with_item_columns(view, _conform_tracking(changes.newly_late)),
-            by=["days_late"],
-            ascending=[False],
-        ),
-        "resolved": _section(
-            _with_item_columns(view, _conform_tracking(changes.resolved)), by=None
-        ),
-        "newly_done": _section(
-            _with_item_columns(view, _conform_tracking(changes.newly_done)), by=None
-        ),
-        "big_progress": _section(
-            _with_item_columns(view, _conform_tracking(changes.big_progress)), by=None
-        ),
-    }
+    sections = _sections(
+        view,
+        {
+            "newly_late": (_conform_tracking(changes.newly_late), None, ["days_late"], [False]),
+            "resolved": (_conform_tracking(changes.resolved), None, None, None),
+            "newly_done": (_conform_tracking(changes.newly_done), None, None, None),
+            "big_progress": (_conform_tracking(changes.big_progress), None, None, None),
+        },
+    )
+    return {"first_run": view.first_run or changes.first_run, "empty": changes.empty, **sections}
 
 
 def _counts(tracking: pd.DataFrame, view: ProjectView) -> dict[str, int]:
@@ -835,13 +876,63 @@ def _section(
     limit: int = MAX_ROWS,
 ) -> dict[str, Any]:
     """Rows as records for a table: the first `limit` in order, and how many were left out."""
-    if by:
-        rows = rows.sort_values(by, ascending=ascending or True, na_position="last", kind="stable")
+    shown, total = _first_rows(rows, None, by, ascending, limit)
+    return _counted(_records(shown), total, limit)
+
+
+def _sections(
+    view: ProjectView, sections: dict[str, SectionRows], limit: int = MAX_ROWS
+) -> dict[str, dict[str, Any]]:
+    """Item sections of one view: only the rows shown get item columns, in one pass for all."""
+    shown = {name: _first_rows(*section, limit) for name, section in sections.items()}
+    rows = _items_records(view, [first for first, _ in shown.values()])
     return {
-        "rows": _records(rows.head(limit)),
-        "total": len(rows),
-        "more": max(0, len(rows) - limit),
+        name: _counted(section_rows, total, limit)
+        for (name, (_, total)), section_rows in zip(shown.items(), rows, strict=True)
     }
+
+
+def _first_rows(
+    frame: pd.DataFrame,
+    keep: np.ndarray | None,
+    by: list[str] | None,
+    ascending: list[bool] | None,
+    limit: int,
+) -> tuple[pd.DataFrame, int]:
+    """The first `limit` kept rows in the order `by` (stable, missing last), and how many are kept.
+
+    Only the rows shown are copied: the kept ones are positions until then.
+    """
+    positions = np.arange(len(frame)) if keep is None else np.flatnonzero(keep)
+    if by:
+        # Sorting the key columns alone orders the rows as sorting the whole frame would.
+        keys = frame[by].iloc[positions].reset_index(drop=True)
+        order = keys.sort_values(by, ascending=ascending or True, na_position="last", kind="stable")
+        positions = positions[order.index.to_numpy()]
+    return frame.iloc[positions[:limit]], len(positions)
+
+
+def _items_records(view: ProjectView, pieces: list[pd.DataFrame]) -> list[list[dict[str, Any]]]:
+    """Each piece's rows with item columns as records; pieces of one frame converted together."""
+    filled = [piece for piece in pieces if len(piece)]
+    dtypes = [piece.dtypes for piece in filled]
+    same_columns = all(
+        kinds.index.equals(dtypes[0].index) and kinds.equals(dtypes[0]) for kinds in dtypes
+    )
+    if len(filled) < 2 or not same_columns:
+        return [_records(_with_item_columns(view, piece)) for piece in pieces]
+    # Slices of one frame keep their dtypes when stacked: one conversion instead of one each.
+    stacked = pd.concat(filled, ignore_index=True)
+    if not stacked.dtypes.equals(dtypes[0]):
+        return [_records(_with_item_columns(view, piece)) for piece in pieces]
+    every = _records(_with_item_columns(view, stacked))
+    ends = np.cumsum([len(piece) for piece in pieces])
+    return [every[end - len(piece) : end] for piece, end in zip(pieces, ends, strict=True)]
+
+
+def _counted(rows: list[dict[str, Any]], total: int, limit: int) -> dict[str, Any]:
+    """A table's rows with its total and how many it leaves out."""
+    return {"rows": rows, "total": total, "more": max(0, total - limit)}
 
 
 def _with_item_columns(view: ProjectView, rows: pd.DataFrame) -> pd.DataFrame:
@@ -910,8 +1001,12 @@ def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _addresses(values: pd.Series) -> pd.Series:
     """Usable e-mail addresses (lower case), NA where missing or malformed."""
-    texts = values.where(values.notna(), "").astype("str").str.strip().str.lower()
-    return texts.where(texts.str.fullmatch(EMAIL_PATTERN), None).astype(object)
+    # A column names a few owners many times: each distinct value is checked once.
+    codes, distinct = pd.factorize(values)  # missing values get code -1
+    texts = pd.Series(distinct).astype("str").str.strip().str.lower()
+    texts = pd.concat([texts, pd.Series([""], dtype=texts.dtype)], ignore_index=True)
+    usable = texts.where(texts.str.fullmatch(EMAIL_PATTERN), None).astype(object).to_numpy()
+    return pd.Series(usable[codes], index=values.index, dtype=object)
 
 
 def _recipient(name: object, address: object) -> Recipient | None:
@@ -964,6 +1059,19 @@ def _person(person: Person) -> dict[str, str]:
 def _named(person: Recipient) -> dict[str, str]:
     """A recipient as a plain dict."""
     return {"name": person[0], "email": person[1]}
+
+
+def _stripped_texts(values: pd.Series) -> np.ndarray:
+    """Each value as stripped text, "" where missing (what `_first_non_empty` picks from)."""
+    present = values.notna().to_numpy()
+    texts = np.full(len(values), "", dtype=object)
+    texts[present] = values[present].astype("str").str.strip().to_numpy(dtype=object)
+    return texts
+
+
+def _first_non_empty(texts: Iterable[str]) -> str:
+    """The first non-empty text, cleaned (as `_first_text` picks it)."""
+    return _clean_text(next((text for text in texts if text != ""), ""))
 
 
 def _first_text(values: pd.Series) -> str:

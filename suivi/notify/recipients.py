@@ -121,7 +121,7 @@ def outside_domains(
     for _tab, column, attribute in ADDRESS_COLUMNS:
         frame: pd.DataFrame = getattr(tables, attribute)
         if column in frame.columns:
-            addresses += [a for cell in frame[column].dropna() for a in _as_list(cell)]
+            addresses += [a for cell in _distinct_cells(frame[column]) for a in _as_list(cell)]
     domains = {domain_of(address) for address in addresses if "@" in address}
     return sorted(domain for domain in domains if domain and domain not in own)
 
@@ -184,6 +184,15 @@ def _letter_of(rows: list[list[object]], tab: Tab, column: str) -> tuple[str, st
             return column_letter(position + 1), str(rows[header_row][position])
     fallback = next((c.fr for c in COLUMNS[tab] if c.name == column), column)
     return "", fallback
+
+
+def _distinct_cells(values: pd.Series) -> list[object]:
+    """The column's non-missing cells, each distinct one once (list cells: every one)."""
+    cells = values.dropna().to_numpy(dtype=object)
+    try:
+        return list(pd.unique(cells))
+    except TypeError:  # a list cell cannot be hashed: the cells as they are
+        return list(cells)
 
 
 def _as_list(cell: object) -> list[str]:

@@ -41,7 +41,9 @@ def week_ahead(
     due = (
         deliverable & ~done & deadline.between(pd.Timestamp(as_of), pd.Timestamp(until)).to_numpy()
     )
-    became_late = tracking[late] if first_run else newly_late
+    # Only the columns a line reads are copied when rows are picked out.
+    named = tracking[_read_columns(tracking)]
+    became_late = named[late] if first_run else newly_late[_read_columns(newly_late)]
     return {
         "until": until,
         "first_run": first_run,
@@ -51,16 +53,21 @@ def week_ahead(
             if meeting.get("date") is not None
             and pd.Timestamp(meeting["date"]) <= pd.Timestamp(until)
         ],
-        "deliverables_due": _named(tracking[due].sort_values("deadline"), with_date=True),
+        "deliverables_due": _named(named[due].sort_values("deadline"), with_date=True),
         "late_activities": _named(became_late[(became_late["kind"] == "activity").to_numpy()]),
         "late_deliverables": _named(became_late[(became_late["kind"] == "deliverable").to_numpy()]),
-        "at_risk": _named(tracking[activity & at_risk]),
-        "overdue_deliverables": _named(tracking[deliverable & late]),
+        "at_risk": _named(named[activity & at_risk]),
+        "overdue_deliverables": _named(named[deliverable & late]),
         "activities": int(activity.sum()),
         "activities_late": int((activity & late).sum()),
         "deliverables_open": int((deliverable & ~done).sum()),
         "deliverables_late": int((deliverable & late).sum()),
     }
+
+
+def _read_columns(rows: pd.DataFrame) -> list[str]:
+    """The columns `week_ahead` reads that the frame has."""
+    return [column for column in ("kind", "id", "name", "deadline") if column in rows.columns]
 
 
 def _named(rows: pd.DataFrame, *, with_date: bool = False) -> dict[str, Any]:
