@@ -24,7 +24,8 @@ after each stage that raised it; load: the 1-minute load average before and afte
 Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP sink, in a
 process of their own), a fresh SQLite store holding four weeks of history (three weeks of
 stored progress, and the previous week's real run), then one measured weekly run in a
-fresh process, so that its peak memory (`ru_maxrss`) is the run's own. The run is composed
+fresh process, so that its peak memory is the run's own (`VmHWM`: Linux's `ru_maxrss` would
+carry the parent's size, history preparation included). The run is composed
 as `flows/common.py` runs it, from the steps of `suivi.jobs.pipeline.assess_project`, stage
 by stage: read (two requests per sheet, read ahead), clean, history (store reads), flags
 (with deliverables' obligations and activities' pace), indicators (with their forecast),
@@ -313,7 +314,19 @@ def open_sheet(project: Any, config: Any, env: Any) -> Any:
 
 
 def peak_megabytes() -> float:
-    """This process's peak resident memory so far, in MB."""
+    """This process's peak resident memory so far, in MB: its own, not its parent's.
+
+    Linux's `ru_maxrss` carries the parent's resident size at fork across the child's exec:
+    a run spawned by a parent that has just prepared 200 000 activities of history would
+    report the parent's size. `VmHWM` is the high-water mark of this process's own memory.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:  # not Linux: ru_maxrss, an upper bound
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -45,6 +45,7 @@ from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
 from tasks.history import load_history, save_snapshot
+from tasks.inputs import whole
 from tasks.sheets import read_sheet, write_sheet
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
@@ -181,7 +182,7 @@ def assess_sheet(
     with timed(logger, f"{code}: history loaded"):
         previous, history = load_history(store, code, as_of, run_id)
     with timed(logger, f"{code}: cleaned, flagged and measured") as measured:
-        assessment = assess(project, config, tabs, as_of, history)
+        assessment = assess(project, config, whole(tabs), as_of, history)
         # Nothing reads the raw cells after this (a 200 000-row sheet's are ~250 MB of Python
         # lists): `tabs` was their only reference, so they go before the write-back needs room.
         del tabs
