@@ -4,15 +4,19 @@ SMTP sink: wall time per stage, Sheets requests, SMTP connections, peak memory.
 Run from the repository root:
 
     .venv/bin/python -m bench.bench_e2e                      # 2x50, 10x1000, 20x10000
+    .venv/bin/python -m bench.bench_e2e 20x10000 --latency 0.15   # Google-like round trips
     .venv/bin/python -m bench.bench_e2e 20x10000 --prefect   # also once through the flow
     .venv/bin/python -m bench.bench_e2e 1x50000 --profile /tmp/prof   # cProfile → 1x50000.prof
 
 Two totals, as the issue's rows read them: **wall** seconds, as the user waits for the run (the
 fake's answers and any `--latency` included), and **suivi's CPU** seconds: the measured process's
-CPU, all its threads (reads ahead included). The fake Sheets API runs in another process, so
-none of its work is counted there, and a shared machine's load inflates wall time, not CPU.
+CPU, all its threads (reads ahead and writes behind included). The fake Sheets API runs in
+another process, so none of its work is counted there, and a shared machine's load inflates
+wall time, not CPU.
 Per stage: wall seconds as the main thread lived them (`read` is the wait for a sheet read
-ahead, `write-back` includes waiting for the fake's answer) and the main thread's CPU seconds.
+ahead, `write-back` the wait for the writes running behind the next projects' work) and CPU
+seconds: the main thread's, and for `read` and `write-back` also the background threads' that
+do them, so that no work vanishes from the table by moving to a thread.
 The fake's own time is shown apart, never subtracted (its requests overlap suivi's work and
 each other): busy seconds (each request's wall time, summed) and CPU seconds. Memory: the peak
 after each stage that raised it; load: the 1-minute load average before and after the run.
@@ -20,11 +24,15 @@ after each stage that raised it; load: the 1-minute load average before and afte
 Each size gets a fresh world (bench/world.py: the fake Sheets API and the SMTP sink, in a
 process of their own), a fresh SQLite store holding four weeks of history (three weeks of
 stored progress, and the previous week's real run), then one measured weekly run in a
-fresh process, so that its peak memory (`ru_maxrss`) is the run's own. The run is composed
-from the same functions as `suivi.jobs.pipeline.assess_project` and the flows, stage by stage:
-read (two requests per sheet), clean, history (store reads), flags, indicators, snapshot
-(store write, batched), write-back (one RAW batchUpdate per sheet), plan, render, send
-(compose, outbox records, one SMTP connection).
+fresh process, so that its peak memory is the run's own (`VmHWM`: Linux's `ru_maxrss` would
+carry the parent's size, history preparation included). The run is composed
+as `flows/common.py` runs it, from the steps of `suivi.jobs.pipeline.assess_project`, stage
+by stage: read (two requests per sheet, read ahead), clean, history (store reads), flags
+(with deliverables' obligations and activities' pace), indicators (with their forecast),
+write-back (one RAW batchUpdate per sheet, in the background while the next project is
+computed: `--writes-ahead 0` waits for each in turn), snapshot (store write, batched, once
+the project's write succeeded), plan, render, send (compose, outbox records, one SMTP
+connection).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import multiprocessing
 import os
 import resource
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +57,7 @@ import pandas as pd
 
 from bench.portfolio import AS_OF, SYNTHETIC_RULES, synthetic_activities
 from bench.world import Served, serve
+from suivi.jobs.writes import WRITES_AHEAD
 
 SIZES = ("2x50", "10x1000", "20x10000")
 SYNTHETIC_WEEKS = 3  # stored progress only, before the previous week's real run
@@ -130,29 +140,49 @@ def prepare_history(config_path: Path, env_values: dict[str, Any], activities: i
 
 
 def weekly_run(
-    config_path: Path, env_values: dict[str, Any], as_of: dt.date, send: bool = True
+    config_path: Path,
+    env_values: dict[str, Any],
+    as_of: dt.date,
+    send: bool = True,
+    writes_ahead: int = WRITES_AHEAD,
 ) -> dict[str, Any]:
-    """One weekly run, composed stage by stage; returns seconds per stage and what it did."""
+    """One weekly run, composed stage by stage as the flows run it; seconds per stage and what
+    it did.
+
+    As `flows/common.py`: sheets read ahead; each project's write-back in the background
+    while the next is computed (`writes_ahead`; 0: each write waited for in turn), its
+    snapshot saved once the write succeeded, in the projects' order.
+    """
     from suivi.adapters.store import open_store
-    from suivi.compute.flags import track
-    from suivi.compute.indicators import compute_indicators
     from suivi.jobs.delivery import deliver_emails
     from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
         Assessment,
         calendar_of,
+        clean_sheet,
+        flag_project,
+        measure_project,
         project_view,
         write_back,
     )
     from suivi.jobs.reads import google_pace, read_ahead
+    from suivi.jobs.writes import google_write_pace, write_behind
     from suivi.notify.messages import plan_weekly
     from suivi.notify.render import render_email, template_environment
     from suivi.settings import Env, load_config
-    from suivi.sheet.clean import clean_project
 
     seconds: dict[str, float] = defaultdict(float)
-    cpu: dict[str, float] = defaultdict(float)  # this thread's CPU: what the load cannot inflate
+    # CPU per stage: the main thread's, plus for `read` and `write-back` the background
+    # threads' that do them (what the load cannot inflate).
+    cpu: dict[str, float] = defaultdict(float)
     peaks: dict[str, float] = {}  # the process's peak MB when the stage first ended past it
+    lock = threading.Lock()  # the background threads add to `cpu` and `peaks` too
+
+    def note_peak(name: str, before: float) -> None:
+        after = peak_megabytes()
+        if after > before:  # this stage (or work in another thread meanwhile) raised the peak
+            with lock:
+                peaks[name] = max(peaks.get(name, 0.0), after)
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
@@ -160,75 +190,92 @@ def weekly_run(
         started, cpu_started = perf_counter(), thread_time()
         yield
         seconds[name] += perf_counter() - started
-        cpu[name] += thread_time() - cpu_started
-        after = peak_megabytes()
-        if after > before:  # this stage (or a read ahead meanwhile) raised the peak
-            peaks[name] = max(peaks.get(name, 0.0), after)
+        with lock:
+            cpu[name] += thread_time() - cpu_started
+        note_peak(name, before)
+
+    @contextmanager
+    def in_background(name: str) -> Iterator[None]:
+        """A stage's work in a thread of its own: its CPU counted, its wall not (overlapped)."""
+        before, cpu_started = peak_megabytes(), thread_time()
+        yield
+        with lock:
+            cpu[name] += thread_time() - cpu_started
+        note_peak(name, before)
 
     started, cpu_started = perf_counter(), process_time()
     config = load_config(config_path)
     env = Env(**env_values)
-    calendar = calendar_of(config)
-    rules = list(config.indicators)
     views = []
     rows = problems = 0
     with open_store(env.database_url) as store:
         run_id = store.begin_run("weekly-summary", as_of)
 
         def read(project: Any) -> tuple[Any, Any]:
-            source = open_sheet(project, config, env)
-            return source, source.read_tabs()
+            with in_background("read"):
+                source = open_sheet(project, config, env)
+                return source, source.read_tabs()
 
-        google = google_pace()  # as flows/common.py reads: a few ahead, within the quota
-        reads = iter(read_ahead(config.projects, read, pace=lambda _project: google))
-        for project in config.projects:
-            with stage("read"):  # the wait for this project's read, the next ones running
-                _, opened = next(reads)
-                if isinstance(opened, Exception):
-                    raise opened
-                source, tabs = opened
-            with stage("clean"):
-                tables = clean_project(project.code, tabs, rules=rules)
-                del opened, tabs  # as flows/common.py: the raw cells go once cleaned
-            with stage("history"):
-                previous = store.last_snapshot(project.code, before_run=run_id)
-                since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
-                history = store.progress_history(project.code, since=since)
-            with stage("flags"):
-                thresholds = config.thresholds
-                tracking = track(
-                    tables.activities,
-                    tables.deliverables,
-                    as_of,
-                    due_soon_days=thresholds.due_soon_days,
-                    stale_days=thresholds.stale_days,
-                    calendar=calendar,
-                    history=history,
+        def assessed() -> Iterator[tuple[Any, Any]]:
+            """Each project read (the wait for its read ahead), cleaned, flagged, measured."""
+            google = google_pace()  # as flows/common.py reads: a few ahead, within the quota
+            reads = iter(read_ahead(config.projects, read, pace=lambda _project: google))
+            for project in config.projects:
+                with stage("read"):  # the wait for this project's read, the next ones running
+                    _, opened = next(reads)
+                    if isinstance(opened, Exception):
+                        raise opened
+                    source, tabs = opened
+                with stage("clean"):
+                    allowed, tables = clean_sheet(project, config, tabs)
+                    del opened, tabs  # as flows/common.py: the raw cells go once cleaned
+                with stage("history"):
+                    previous = store.last_snapshot(project.code, before_run=run_id)
+                    since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
+                    history = store.progress_history(project.code, since=since)
+                with stage("flags"):
+                    tracking = flag_project(allowed, config, tables, as_of, history)
+                with stage("indicators"):
+                    indicators = measure_project(allowed, config, tables, as_of)
+                language = config.language_of(allowed)
+                assessment = Assessment(
+                    allowed, tables, tracking, indicators, tables.problems, language
                 )
-            with stage("indicators"):
-                indicators = compute_indicators(
-                    tables.indicators,
-                    tables.measures,
-                    tables.activities,
-                    as_of=as_of,
-                    rules=config.indicators,
-                    project_start=project.start,
-                )
-            assessment = Assessment(project, tables, tracking, indicators, tables.problems)
-            with stage("snapshot"):
+                del tables, tracking, indicators
+                yield project, (source, assessment, previous)
+                del assessment
+
+        def write(_project: Any, work: tuple[Any, Any, Any]) -> None:
+            with in_background("write-back"):
+                write_back(work[0], work[1], as_of)
+
+        writing = google_write_pace()
+        written = write_behind(assessed(), write, ahead=writes_ahead, pace=lambda _project: writing)
+        loop_started, staged = perf_counter(), sum(seconds.values())
+        for _project, outcome in written:
+            if isinstance(outcome, Exception):
+                raise outcome
+            _source, assessment, previous = outcome
+            del outcome
+            with stage("snapshot"):  # once written, as flows/common.py records a project
                 store.save_snapshot(
-                    run_id, project.code, as_of, tracking, indicators, tables.problems
+                    run_id,
+                    assessment.project.code,
+                    as_of,
+                    assessment.tracking,
+                    assessment.indicators,
+                    assessment.problems,
                 )
-            with stage("write-back"):
-                write_back(source, assessment, as_of)
             with stage("plan"):
                 views.append(project_view(assessment, previous, config))
-            rows += len(tables.activities)
-            problems += len(tables.problems)
+            rows += len(assessment.tables.activities)
+            problems += len(assessment.problems)
+        # The main thread's wait for the writes: the loop's time spent in none of its stages.
+        seconds["write-back"] += perf_counter() - loop_started - (sum(seconds.values()) - staged)
         delivery = None
         if send:
             with stage("plan"):
-                messages = plan_weekly(views, config, as_of, calendar)
+                messages = plan_weekly(views, config, as_of, calendar_of(config))
             with stage("render"):
                 templates = template_environment(config.template_folder())
                 emails = [render_email(message, templates) for message in messages]
@@ -267,7 +314,19 @@ def open_sheet(project: Any, config: Any, env: Any) -> Any:
 
 
 def peak_megabytes() -> float:
-    """This process's peak resident memory so far, in MB."""
+    """This process's peak resident memory so far, in MB: its own, not its parent's.
+
+    Linux's `ru_maxrss` carries the parent's resident size at fork across the child's exec:
+    a run spawned by a parent that has just prepared 200 000 activities of history would
+    report the parent's size. `VmHWM` is the high-water mark of this process's own memory.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:  # not Linux: ru_maxrss, an upper bound
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -277,6 +336,7 @@ def measured(
     prefect: bool,
     results: Any,
     profile: Path | None = None,
+    writes_ahead: int = WRITES_AHEAD,
 ) -> None:
     """Child process: the measured run, then this process's peak memory.
 
@@ -289,11 +349,13 @@ def measured(
             import cProfile
 
             profiler = cProfile.Profile()
-            outcome = profiler.runcall(weekly_run, config_path, env_values, AS_OF)
+            outcome = profiler.runcall(
+                weekly_run, config_path, env_values, AS_OF, writes_ahead=writes_ahead
+            )
             profiler.dump_stats(profile)
         else:
             load_before = os.getloadavg()[0]
-            outcome = weekly_run(config_path, env_values, AS_OF)
+            outcome = weekly_run(config_path, env_values, AS_OF, writes_ahead=writes_ahead)
             outcome["load"] = (load_before, os.getloadavg()[0])
         usage = resource.getrusage(resource.RUSAGE_SELF)
         outcome["peak_mb"] = peak_megabytes()
@@ -337,12 +399,17 @@ def ask(channel: Connection, command: str) -> Any:
 
 
 def bench(
-    size: str, prefect: bool = False, latency: float = 0.0, profile: Path | None = None
+    size: str,
+    prefect: bool = False,
+    latency: float = 0.0,
+    profile: Path | None = None,
+    writes_ahead: int = WRITES_AHEAD,
 ) -> dict[str, Any]:
     """Build the world for one size, prepare its history, measure one weekly run.
 
     `latency`: seconds each Sheets request waits, as Google's would (0: loopback only);
-    `profile`: where the measured run's cProfile statistics go, if anywhere.
+    `profile`: where the measured run's cProfile statistics go, if anywhere;
+    `writes_ahead`: writes left running while the next project is computed (0: none).
     """
     projects, activities = parse_size(size)
     context = multiprocessing.get_context("spawn")
@@ -357,7 +424,8 @@ def bench(
             ask(ours, "reset")
             results = context.Queue()
             run = context.Process(
-                target=measured, args=(config_path, env_values, prefect, results, profile)
+                target=measured,
+                args=(config_path, env_values, prefect, results, profile, writes_ahead),
             )
             run.start()
             outcome: dict[str, Any] = results.get(timeout=1800)
@@ -373,7 +441,8 @@ def bench(
         "projects": projects,
         "per_project": activities,
         "mode": ("prefect flow" if prefect else "composed")
-        + (f", {latency * 1000:.0f} ms a request" if latency else ""),
+        + (f", {latency * 1000:.0f} ms a request" if latency else "")
+        + (", writes waited in turn" if writes_ahead == 0 and not prefect else ""),
         "latency": latency,
         **outcome,
         **counts,
@@ -397,7 +466,8 @@ def table(results: list[dict[str, Any]]) -> str:
     """Wall seconds per stage and in all, suivi's CPU, the fake's time apart, the counts.
 
     Stages are the main thread's wall seconds, nothing subtracted: `read` is the wait for a
-    sheet read ahead, `write-back` includes the fake's answer (and the latency, if any).
+    sheet read ahead, `write-back` the wait for the writes behind (the fake's answers and the
+    latency, if any, that the next projects' work did not cover).
     """
     header = ["size", "mode", *STAGES, "wall s", "suivi CPU s"]
     header += ["fake busy read/write s", "fake CPU read/write s"]
@@ -428,11 +498,12 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def cpu_table(results: list[dict[str, Any]]) -> str:
-    """CPU seconds per stage (the main thread's: reads ahead run in others), one row per run.
+    """CPU seconds per stage, one row per run: the main thread's, and for `read` and
+    `write-back` also the background threads' that do them (reads ahead, writes behind).
 
     On a shared machine the load inflates wall time, never CPU time.
     """
-    header = ["size", "mode", *STAGES, "main thread", "run (all threads)", "process"]
+    header = ["size", "mode", *STAGES, "stages (all threads)", "run (all threads)", "process"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         cpu = result.get("cpu") or {}
@@ -464,6 +535,12 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="write each measured run's cProfile statistics to this folder (SIZE.prof)",
     )
+    parser.add_argument(
+        "--writes-ahead",
+        type=int,
+        default=WRITES_AHEAD,
+        help="writes left running while the next project is computed (0: each waited for)",
+    )
     options = parser.parse_args(argv)
     if options.profile:
         options.profile.mkdir(parents=True, exist_ok=True)
@@ -472,6 +549,7 @@ def main(argv: list[str] | None = None) -> None:
             size,
             latency=options.latency,
             profile=options.profile / f"{size}.prof" if options.profile else None,
+            writes_ahead=options.writes_ahead,
         )
         for size in options.sizes
     ]

@@ -39,11 +39,13 @@ from suivi.jobs.pipeline import (
     unsent_mail_problem,
 )
 from suivi.jobs.reads import google_pace, read_ahead
+from suivi.jobs.writes import google_write_pace, write_behind
 from suivi.model import Problem, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
 from tasks.compute import assess
 from tasks.history import load_history, save_snapshot
+from tasks.inputs import whole
 from tasks.sheets import read_sheet, write_sheet
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
@@ -149,58 +151,85 @@ def open_project_source(
     return open_source(project, config, env)
 
 
-def follow_project(
+@dataclass(frozen=True)
+class Assessed:
+    """One project read and assessed, its write-back not yet done; what the last run saw."""
+
+    source: Source
+    assessment: Assessment
+    previous: Snapshot | None
+
+
+def assess_sheet(
     project: Project,
     config: Config,
-    settings: RunSettings,
     store: Store,
     run_id: int | None,
     as_of: dt.date,
-    opened: list[tuple[Source, RawTabs]] | None = None,
-) -> Followed:
-    """Read → clean, flag, measure → compare with the last run → write back and save.
+    opened: list[tuple[Source, RawTabs]],
+) -> Assessed:
+    """The sheet read ahead → cleaned, flagged, measured, with the last run's snapshot.
 
     `opened`: the sheet read ahead, in a one-item list that this empties (`handed_over`).
     """
     logger = get_run_logger()
     code = project.code
-    with timed(logger, f"{code}: read") as read:  # `opened`: read ahead, this is the wait
-        source, tabs = (
-            opened.pop()
-            if opened
-            else read_project_sheet(project, config, settings.env, settings.google_credentials_info)
-        )
+    with timed(logger, f"{code}: read") as read:  # read ahead: waited for by `read_ahead`
+        source, tabs = opened.pop()
         required_tabs(code, tabs)  # a renamed tab fails the project, never reads as a quiet week
         rows = sum(len(cells) for cells in tabs.values())  # a handful of tabs
         read["detail"] = f"{len(tabs)} tabs, {rows} rows from {source.describe()}"
     with timed(logger, f"{code}: history loaded"):
         previous, history = load_history(store, code, as_of, run_id)
-    with timed(logger, f"{code}: cleaned, flagged and measured") as assessed:
-        assessment = assess(project, config, tabs, as_of, history)
+    with timed(logger, f"{code}: cleaned, flagged and measured") as measured:
+        assessment = assess(project, config, whole(tabs), as_of, history)
         # Nothing reads the raw cells after this (a 200 000-row sheet's are ~250 MB of Python
         # lists): `tabs` was their only reference, so they go before the write-back needs room.
         del tabs
         tracking = assessment.tracking
         late = int(tracking["en_retard"].sum()) if "en_retard" in tracking.columns else 0
-        assessed["detail"] = (
+        measured["detail"] = (
             f"{len(tracking)} activities and deliverables ({late} late),"
             f" {len(assessment.indicators)} indicators, {len(assessment.problems)} data problems"
         )
+    return Assessed(source, assessment, previous)
+
+
+def writes_back(project: Project, run_id: int | None) -> bool:
+    """Whether this run writes the project's owned tabs (a dry run records and writes nothing)."""
+    return run_id is not None and project.write_back is not False
+
+
+def write_assessed(assessed: Assessed, as_of: dt.date, run_id: int | None) -> None:
+    """Rewrite the project's owned tabs, if this run writes them (in the background)."""
+    project = assessed.assessment.project
+    if not writes_back(project, run_id):
+        return
+    code = project.code
+    with timed(get_run_logger(), f"{code}: written back") as written:
+        write_sheet(assessed.source, assessed.assessment, as_of)
+        written["detail"] = "Suivi automatique and Contrôles"
+
+
+def record_project(
+    assessed: Assessed, config: Config, store: Store, run_id: int | None, as_of: dt.date
+) -> Followed:
+    """Its write-back done: the project's snapshot saved, its view for the e-mails.
+
+    Write back first: if the sheet refuses it, the project fails with nothing recorded,
+    and the next run still sees today's changes (what became late is alerted then).
+    """
+    assessment, previous = assessed.assessment, assessed.previous
     notes: list[Problem] = []
-    if run_id is not None:  # a dry run records and writes nothing
-        # Write back first: if the sheet refuses it, the project fails with nothing recorded,
-        # and the next run still sees today's changes (what became late is alerted then).
-        if project.write_back is not False:
-            with timed(logger, f"{code}: written back") as written:
-                write_sheet(source, assessment, as_of)
-                noted = noting_companion(source, assessment)
-                notes = noted.problems[len(assessment.problems) :]
-                assessment = noted
-                written["detail"] = "Suivi automatique and Contrôles"
-        with timed(logger, f"{code}: snapshot stored"):
+    if writes_back(assessment.project, run_id):
+        noted = noting_companion(assessed.source, assessment)
+        notes = noted.problems[len(assessment.problems) :]
+        assessment = noted
+    if run_id is not None:  # a dry run records nothing
+        with timed(get_run_logger(), f"{assessment.project.code}: snapshot stored"):
             save_snapshot(store, run_id, assessment, as_of)
     view = told_once(project_view(assessment, previous, config), notes, previous)
-    return Followed(view, source, assessment)
+    return Followed(view, assessed.source, assessment)
 
 
 def told_once(view: ProjectView, notes: list[Problem], previous: Snapshot | None) -> ProjectView:
@@ -239,24 +268,32 @@ def follow_projects(
 ) -> Gathered:
     """Follow each project in turn; a failure is logged and recorded, and the next goes on.
 
-    The next few projects' sheets are read while one is computed (bounded, in order, within
-    Google's read quota); the history store is used by one project at a time.
+    Read → clean, flag, measure → write back → save, each project in the projects' order.
+    The next few projects' sheets are read while one is computed, and each project's sheet is
+    written while the next is computed (bounded, within Google's quotas); the history store
+    is used by this thread alone, and a project is saved only once its write succeeded.
     """
     logger = get_run_logger()
     gathered = Gathered()
-    google = google_pace()
+    reading, writing = google_pace(), google_write_pace()
     reads = read_ahead(
         config.projects,
         lambda project: read_project_sheet(
             project, config, settings.env, settings.google_credentials_info
         ),
-        pace=lambda project: google if google_key(project.source) else None,
+        pace=lambda project: reading if google_key(project.source) else None,
     )
-    for project, opened in handed_over(reads):
+    assessed = assess_each(handed_over(reads), config, store, run_id, as_of)
+    written = write_behind(
+        assessed,
+        lambda project, work: write_assessed(work, as_of, run_id),
+        pace=lambda project: writing if google_key(project.source) else None,
+    )
+    for project, outcome in written:
         try:
-            if isinstance(opened, Exception):
-                raise opened
-            followed = follow_project(project, config, settings, store, run_id, as_of, opened)
+            if isinstance(outcome, Exception):
+                raise outcome
+            followed = record_project(outcome, config, store, run_id, as_of)
         except Exception as error:  # isolation: one project's failure must not stop the others
             gathered.failures[project.code] = f"{type(error).__name__}: {error}"
             logger.error("project %s skipped: %s", project.code, error)
@@ -265,13 +302,34 @@ def follow_projects(
     return gathered
 
 
+def assess_each(
+    reads: Iterator[tuple[Project, list[tuple[Source, RawTabs]] | Exception]],
+    config: Config,
+    store: Store,
+    run_id: int | None,
+    as_of: dt.date,
+) -> Iterator[tuple[Project, Assessed | Exception]]:
+    """Each project read ahead, assessed, or the exception its read or assessment raised."""
+    for project, opened in reads:
+        if isinstance(opened, Exception):
+            yield project, opened
+            continue
+        try:
+            outcome: Assessed | Exception = assess_sheet(
+                project, config, store, run_id, as_of, opened
+            )
+        except Exception as error:  # the project's own failure, reported in its place
+            outcome = error
+        yield project, outcome
+
+
 def handed_over(
     reads: Iterator[tuple[Project, T | Exception]],
 ) -> Iterator[tuple[Project, list[T] | Exception]]:
     """Each read in a one-item list, its only reference: whoever pops it can free it early.
 
     A loop variable holding the read itself would keep a project's raw cells alive through
-    its write-back and save, long after they were assessed (`follow_project` pops them).
+    its write-back and save, long after they were assessed (`assess_sheet` pops them).
     """
     for project, read in reads:
         if isinstance(read, Exception):

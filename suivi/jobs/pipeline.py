@@ -75,9 +75,28 @@ def assess_project(
     history: pd.DataFrame | None = None,
 ) -> Assessment:
     """Clean the tabs, flag delays and compute indicators: pure."""
+    project, tables = clean_sheet(project, config, tabs)
+    tracking = flag_project(project, config, tables, as_of, history)
+    indicators = measure_project(project, config, tables, as_of)
+    language = config.language_of(project)
+    return Assessment(project, tables, tracking, indicators, tables.problems, language)
+
+
+def clean_sheet(project: Project, config: Config, tabs: RawTabs) -> tuple[Project, ProjectTables]:
+    """The typed tables and their problems; the project without its outside addresses."""
     tables = clean_project(project.code, tabs, rules=list(config.indicators))
     # Outside addresses go before anything is composed: they become problems, never recipients.
-    project, tables = apply_allowed_domains(project, tables, tabs, config.mail.allowed_domains)
+    return apply_allowed_domains(project, tables, tabs, config.mail.allowed_domains)
+
+
+def flag_project(
+    project: Project,
+    config: Config,
+    tables: ProjectTables,
+    as_of: dt.date,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The tracking frame: each activity and deliverable flagged, each open activity's pace."""
     thresholds = config.thresholds
     deliverables = with_obligations(tables.deliverables, expand_commitments(tables.commitments))
     tracking = track(
@@ -89,6 +108,28 @@ def assess_project(
         calendar=calendar_of(config),
         history=history,
     )
+    add_pace(tracking, as_of)
+    return tracking
+
+
+def add_pace(tracking: pd.DataFrame, as_of: dt.date) -> None:
+    """Each open activity's pace (`PACE_COLUMNS`) added to `tracking`, NaN elsewhere.
+
+    Added in place, to a frame its caller has just made: a merge would copy the whole
+    tracking frame (at 200 000 activities, tens of MB at the run's peak) for two columns.
+    Activity IDs are unique (clean drops repeats), so each open activity's row is its ID's.
+    """
+    outlook = activity_outlook(tracking, as_of=as_of).set_index("id")
+    activities = tracking["kind"].eq("activity")
+    for column in PACE_COLUMNS:
+        pace = tracking["id"].map(outlook[column]).astype("float64")
+        tracking[column] = pace.where(activities)
+
+
+def measure_project(
+    project: Project, config: Config, tables: ProjectTables, as_of: dt.date
+) -> pd.DataFrame:
+    """The indicator table: current value, achievement, status and forecast of each."""
     indicators = compute_indicators(
         tables.indicators,
         tables.measures,
@@ -98,19 +139,13 @@ def assess_project(
         project_start=project.start,
         targets=tables.targets,
     )
-    indicators = forecast_indicators(
+    return forecast_indicators(
         indicators,
         tables.measures,
         as_of=as_of,
         definitions=tables.indicators,
         project_start=project.start,
     )
-    outlook = activity_outlook(tracking, as_of=as_of)[["project", "id", *PACE_COLUMNS]]
-    tracking = tracking.merge(
-        outlook.assign(kind="activity"), on=["project", "kind", "id"], how="left", validate="m:1"
-    )
-    language = config.language_of(project)
-    return Assessment(project, tables, tracking, indicators, tables.problems, language)
 
 
 def required_tabs(project: str, tabs: RawTabs) -> None:
