@@ -75,9 +75,17 @@ def test_settings_error_comes_before_pandas_and_prefect(command: list[str], tmp_
     assert not {"pandas", "prefect", "matplotlib", "sqlalchemy"} & set(outcome["heavy"])
 
 
-# What `status` and `check` never need: the e-mail side, the orchestrator, openpyxl (calamine
-# reads the workbooks), and for `status` the history store.
-NOT_FOR_STATUS = ("openpyxl", "matplotlib", "prefect", "sqlalchemy", "yagmail", "gspread")
+# What `status` and `check` never need: the e-mail side (Jinja included), the orchestrator,
+# openpyxl (calamine reads the workbooks), and for `status` the history store.
+NOT_FOR_STATUS = (
+    "openpyxl",
+    "matplotlib",
+    "prefect",
+    "sqlalchemy",
+    "yagmail",
+    "gspread",
+    "jinja2",
+)
 NOT_FOR_CHECK = ("openpyxl", "matplotlib", "prefect", "yagmail")
 PROBE_ALL = PROBE.replace(f"set({HEAVY!r})", f"set({NOT_FOR_STATUS + HEAVY!r})")
 

@@ -22,7 +22,6 @@ from suivi.compute.indicators import compute_indicators
 from suivi.compute.obligations import expand_commitments, with_obligations
 from suivi.i18n.catalogs import N_
 from suivi.model import Problem, ProjectTables, RawTabs
-from suivi.notify.messages import ProjectView
 from suivi.notify.recipients import apply_allowed_domains
 from suivi.schema import TAB_HEADERS, Tab
 from suivi.settings import Config, Env, Project
@@ -32,6 +31,7 @@ from suivi.sheet.writeback import owned_tabs
 
 if TYPE_CHECKING:  # `suivi status` and `check` never open the store: no SQLAlchemy for them
     from suivi.adapters.store import Snapshot, Store
+    from suivi.notify.messages import ProjectView  # the e-mail side, loaded by who plans mail
 
 # What the e-mails say of each open activity's pace, besides its projected finish.
 PACE_COLUMNS = ["points_per_week_needed", "points_per_week_now"]
@@ -216,6 +216,8 @@ def write_back(source: Source, assessment: Assessment, as_of: dt.date) -> None:
 
 def project_view(assessment: Assessment, previous: Snapshot | None, config: Config) -> ProjectView:
     """What the messages need of a project: its state now and what changed since the last run."""
+    from suivi.notify.messages import ProjectView
+
     changes = diff_snapshots(
         previous.tracking if previous is not None else None,
         assessment.tracking,
