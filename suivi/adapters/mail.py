@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import functools
 import hashlib
 import html
 import logging
@@ -187,10 +188,8 @@ def compose(
     language = clean_header(email_to_send.language)
     language = language if _LANGUAGE_TAG.match(language) else "fr"
 
-    content_type, body = _mixed_body(email_to_send)
+    boundary, body = _mixed_body(email_to_send)
     headers = [
-        ("Content-Type", content_type),
-        ("MIME-Version", "1.0"),
         ("Auto-Submitted", "auto-generated"),
         ("Content-Language", language),
         ("Date", formatdate()),
@@ -200,7 +199,7 @@ def compose(
         ("From", formataddr((sender_name, sender_address)) if sender_name else sender_address),
         ("Subject", subject),
     ]
-    header_block = _header_block(headers)
+    header_block = _multipart_headers("mixed", boundary) + _header_block(headers)
     recipients = tuple(address for _, address in [*to, *cc])
     _check_headers(header_block, email_to_send.key, recipients)
     payload = f"{header_block}\n{body}"
@@ -282,7 +281,7 @@ def _safe_file_name(name: str) -> str:
 
 
 def _mixed_body(source: Email) -> tuple[str, str]:
-    """(Content-Type, body) of the whole message: the readable parts, then the attachments."""
+    """(boundary, body) of the whole message: the readable parts, then the attachments."""
     alternative = _multipart("alternative", [_text_part(source.text), _related_part(source)])
     attachments = [_attachment_part(name, data, mime) for name, data, mime in source.attachments]
     return _multipart_body("mixed", [alternative, *attachments], _preamble(source))
@@ -360,17 +359,29 @@ def _leaf(headers: Sequence[tuple[str, str]], body: str) -> str:
 
 def _multipart(subtype: str, parts: Sequence[str], preamble: str | None = None) -> str:
     """A multipart part, its headers included."""
-    content_type, body = _multipart_body(subtype, parts, preamble)
-    return _leaf([("Content-Type", content_type), ("MIME-Version", "1.0")], body)
+    boundary, body = _multipart_body(subtype, parts, preamble)
+    return f"{_multipart_headers(subtype, boundary)}\n{body}"
 
 
 def _multipart_body(subtype: str, parts: Sequence[str], preamble: str | None) -> tuple[str, str]:
-    """(Content-Type, body) of a multipart: the parts between lines of a fresh boundary."""
+    """(boundary, body) of a multipart: the parts between lines of a fresh boundary."""
     boundary = _boundary(parts)
     opening = f"{preamble}\n" if preamble is not None else ""
     between = f"\n--{boundary}\n".join(parts)
     body = f"{opening}--{boundary}\n{between}\n--{boundary}--\n"
-    return f'multipart/{subtype}; boundary="{boundary}"', body
+    return boundary, body
+
+
+def _multipart_headers(subtype: str, boundary: str) -> str:
+    """A multipart's Content-Type and MIME-Version, folded once per subtype and boundary length.
+
+    A boundary is "=", digits and maybe "." (no folding point): a stand-in of the same
+    length folds the same way, so the folded lines are kept and the boundary put in.
+    """
+    stand_in = "=" * 15 + "0" * (len(boundary) - 17) + "=="
+    content_type = f'multipart/{subtype}; boundary="{stand_in}"'
+    block = _header_block([("Content-Type", content_type), ("MIME-Version", "1.0")])
+    return block.replace(stand_in, boundary)
 
 
 def _boundary(parts: Sequence[str]) -> str:
@@ -385,7 +396,13 @@ def _boundary(parts: Sequence[str]) -> str:
 
 def _header_block(headers: Sequence[tuple[str, str]]) -> str:
     """The headers folded at 78 characters, non-ASCII words RFC 2047-encoded, one per line."""
-    return "".join(_HEADER_POLICY.fold(name, value) for name, value in headers)
+    return "".join(_folded(name, value) for name, value in headers)
+
+
+@functools.lru_cache(maxsize=512)
+def _folded(name: str, value: str) -> str:
+    """One header folded; most recur in every message (a part's type, its encoding)."""
+    return _HEADER_POLICY.fold(name, value)
 
 
 def _base64_lines(data: bytes) -> str:
@@ -400,10 +417,12 @@ def _base64_lines(data: bytes) -> str:
 def _check_headers(header_block: str, key: str, recipients: Sequence[str]) -> None:
     """Re-read the headers and make sure they say exactly what was meant."""
     parsed = HeaderParser(policy=_MESSAGE_POLICY).parsestr(header_block)
-    if parsed.defects or any(parsed.get_all(name, []) for name in ("Bcc", "Resent-To")):
+    # Counted by name: get_all would parse each value (address lists are slow to parse).
+    names = [name.lower() for name in parsed]
+    if parsed.defects or "bcc" in names or "resent-to" in names:
         raise MailError(f"{key}: the composed headers do not parse cleanly")
     for name in ("From", "To", "Subject", "Message-ID", "Date", "Auto-Submitted"):
-        if len(parsed.get_all(name, [])) != 1:
+        if names.count(name.lower()) != 1:
             raise MailError(f"{key}: the composed message needs exactly one {name} header")
     shown = [
         address.addr_spec.lower()
