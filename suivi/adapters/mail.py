@@ -288,7 +288,7 @@ def _mixed_body(source: Email) -> tuple[str, str]:
 
 
 def _preamble(source: Email) -> str | None:
-    """The line shown by mail readers without MIME, written when the message holds an image."""
+    """The line mail readers without MIME show: written, as yagmail did, only beside an image."""
     images = bool(source.images) or any(
         (mimetypes.guess_type(_safe_file_name(name))[0] or "").startswith("image/")
         for name, _, _ in source.attachments
