@@ -1,4 +1,4 @@
-"""Mail transport: compose offline with yagmail, send over one connection, or write a folder."""
+"""Mail transport: compose offline, send over one connection (yagmail's client), or write a folder."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def test_compose_builds_headers_a_real_text_part_and_the_html() -> None:
     html = message.get_body(("html",)).get_content()
     assert "<br>" not in html  # the newline in the fragment did not become a line break
     assert '<p>Bonjour,</p> <p>R&amp;D &lt;script&gt;</p><img src="cid:chart-tpm"' in html
-    assert html.count("<img") == 1  # yagmail's own extra <img> was removed
+    assert html.count("<img") == 1  # the HTML's own <img> only, no extra one per image
 
 
 def test_inline_image_content_id_matches_the_html_reference() -> None:

@@ -1,19 +1,17 @@
-"""E-mail transport: compose with yagmail offline, send over one SMTP connection or to a folder.
+"""E-mail transport: compose offline, send over one SMTP connection (yagmail's client) or to a folder.
 
 `compose` turns a rendered `Email` into a full RFC 5322 message (`Composed`), which the
 store keeps in its outbox; `Smtp.send_all` and `OutboxFolder.send_all` deliver a batch of
 them and say, per key, whether it went out and whether a retry could help.
 
-yagmail 0.16 has sharp edges (see the team's notes on it); each is handled here:
+The message is written as text in one pass (each body encoded once, each header folded
+by the stdlib's compat32 policy), never serialised, parsed and serialised again: its
+layout is the one yagmail used to build, and only its headers are parsed back, to check
+them. Header values are sanitised here: CR/LF and control characters are removed.
+
+yagmail 0.16 carries the connection and has sharp edges (see the team's notes on it):
 - `Client.send` reconnects on every call, so `Smtp` logs in once and feeds prepared
   payloads to the same `smtplib` connection;
-- a plain string item that names an existing file is attached, so the HTML goes in as
-  one `yagmail.raw` item (raw skips the file lookup) and sheet text never as an item;
-- every newline becomes `<br>`, so the HTML is flattened to one line first;
-- the text/plain part is the HTML source, so it is replaced by the real text;
-- `inline` images get a hash Content-ID and an extra `<img>`, so both are rewritten to
-  the Content-ID the HTML references;
-- header values are not sanitised, so CR/LF and control characters are removed here;
 - with no password yagmail falls back to keyring and prompts, so it never logs in
   itself: `Smtp` calls `smtplib.SMTP.login` with the password from the environment.
 """
@@ -21,18 +19,21 @@ yagmail 0.16 has sharp edges (see the team's notes on it); each is handled here:
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import datetime as dt
 import email
 import email.policy
+import functools
 import hashlib
 import html
-import io
 import logging
+import mimetypes
+import random
 import re
 import smtplib
 import ssl
-import tempfile
+import sys
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from email.charset import QP, Charset
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,12 @@ _MIME_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _MESSAGE_POLICY = email.policy.default
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+$")
-_BASE64_UTF8 = Charset("utf-8")  # body_encoding BASE64 by default
 _QUOTED_PRINTABLE_UTF8 = Charset("utf-8")
 _QUOTED_PRINTABLE_UTF8.body_encoding = QP  # the text part stays readable in raw form
-_RAW_HTML_WRAPPER = ("<div>", "</div>")  # what yagmail puts around each content item
+# compat32 folds like the messages sent so far; the modern policy can fold an encoded
+# display name across lines differently.
+_HEADER_POLICY = email.policy.compat32.clone(max_line_length=78)
+_NON_MIME_PREAMBLE = "This message is best displayed using a MIME capable email reader."
 # Why a connection could not be used: (text safe to log, permanent).
 _Failure = tuple[str, bool]
 
@@ -161,7 +164,7 @@ def message_id_of(key: str, domain: str) -> str:
 def compose(
     email_to_send: Email, sender: tuple[str, str] | str, *, domain: str | None = None
 ) -> Composed:
-    """Build the full message offline with yagmail, then give it a real text/plain part.
+    """Build the whole message once, as the text that is stored and sent.
 
     `sender` is (display name, address), or "Name <address>", or a bare address.
     `domain` names the right side of the Message-ID; the sender's domain by default.
@@ -178,48 +181,30 @@ def compose(
     if not to and not cc:
         detail = "; ".join(rejected) or "the e-mail has no recipient"
         raise MailError(f"{email_to_send.key}: no valid recipient ({detail})")
-    if not to:  # yagmail would address a Cc-only message to the sender; promote Cc instead
+    if not to:  # a Cc-only message would have no To: promote the Cc instead
         to, cc = cc, []
     message_id = message_id_of(email_to_send.key, _message_domain(domain, sender_address))
     subject = clean_header(email_to_send.subject)
     language = clean_header(email_to_send.language)
     language = language if _LANGUAGE_TAG.match(language) else "fr"
-    one_line_html = _one_line(email_to_send.html)
 
-    # Offline use only: prepare_send never connects, and skip_login never reaches keyring.
-    client = yagmail.Client(sender_address, smtp_skip_login=True, soft_email_validation=False)
-    folder_for_images: contextlib.AbstractContextManager[str] = (
-        tempfile.TemporaryDirectory(prefix="suivi-mail-")
-        if email_to_send.images
-        else contextlib.nullcontext("")
-    )
-    with folder_for_images as folder:
-        # yagmail.inline only takes a file path: write each image under a unique name.
-        image_paths = []
-        for index, (_, png) in enumerate(email_to_send.images):
-            path = Path(folder) / _image_file_name(index)
-            path.write_bytes(png)
-            image_paths.append(yagmail.inline(str(path)))
-        attachments = [_named_buffer(name, data) for name, data, _ in email_to_send.attachments]
-        _, raw_message = client.prepare_send(
-            to={address: formataddr((name, address)) for name, address in to},
-            cc={address: formataddr((name, address)) for name, address in cc} or None,
-            subject=subject,
-            # raw: never looked up as a file name; one item: premailer never runs on it.
-            contents=[yagmail.raw(one_line_html), *image_paths],
-            attachments=attachments or None,
-            headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
-            prettify_html=False,
-            message_id=message_id,
-            group_messages=False,
-        )
-    message = email.message_from_string(raw_message)  # compat32, as yagmail wrote it
-    _finish_message(message, email_to_send, one_line_html, subject, sender_name, sender_address)
-    payload = message.as_string(maxheaderlen=78)  # compat32 folds nothing by default
+    boundary, body = _mixed_body(email_to_send)
+    headers = [
+        ("Auto-Submitted", "auto-generated"),
+        ("Content-Language", language),
+        ("Date", formatdate()),
+        ("To", _address_list(to)),
+        *([("Cc", _address_list(cc))] if cc else []),
+        ("Message-ID", message_id),
+        ("From", formataddr((sender_name, sender_address)) if sender_name else sender_address),
+        ("Subject", subject),
+    ]
+    header_block = _multipart_headers("mixed", boundary) + _header_block(headers)
+    recipients = tuple(address for _, address in [*to, *cc])
+    _check_headers(header_block, email_to_send.key, recipients)
+    payload = f"{header_block}\n{body}"
     if not payload.isascii():  # smtplib sends str payloads as ASCII
         raise MailError(f"{email_to_send.key}: the composed message is not pure ASCII")
-    recipients = tuple(address for _, address in [*to, *cc])
-    _check_headers(payload, email_to_send.key, recipients)
     return Composed(
         key=email_to_send.key,
         kind=email_to_send.kind,
@@ -278,21 +263,9 @@ def _message_domain(domain: str | None, sender_address: str) -> str:
     return cleaned or "suivi.invalid"
 
 
-def _image_file_name(index: int) -> str:
-    """The temporary file name of the index-th inline image (yagmail's <img> title)."""
-    return f"image-{index}.png"
-
-
-def _one_line(fragment: str) -> str:
-    """The HTML on one line: yagmail turns every newline into <br>."""
-    return re.sub(r"[\r\n]+", " ", fragment)
-
-
-def _named_buffer(name: str, data: bytes) -> io.BytesIO:
-    """An in-memory attachment; yagmail takes its file name from `.name`."""
-    buffer = io.BytesIO(data)
-    buffer.name = _safe_file_name(name)
-    return buffer
+def _address_list(people: Sequence[tuple[str, str]]) -> str:
+    """An address header's value: each "name <address>" (RFC 2047 when not ASCII), no spaces."""
+    return ",".join(formataddr((name, address)) for name, address in people)
 
 
 def _safe_file_name(name: str) -> str:
@@ -301,88 +274,155 @@ def _safe_file_name(name: str) -> str:
     return base or "piece-jointe.bin"
 
 
-def _finish_message(
-    message: Message,
-    source: Email,
-    one_line_html: str,
-    subject: str,
-    sender_name: str,
-    sender_address: str,
-) -> None:
-    """Rewrite yagmail's tree in place: real text, referenced Content-IDs, typed attachments.
+# The MIME tree, built as text in one pass: multipart/mixed holds multipart/alternative
+# (text/plain, then multipart/related: the HTML and its inline images), then each
+# attachment. Its layout and headers are the ones the yagmail-built messages had, byte for
+# byte but the random boundaries and the Date (tests/test_mail_bytes.py keeps it so).
 
-    Works on the compat32 tree yagmail built: re-folding its headers with the modern
-    policy can break an encoded display name across lines without indentation.
+
+def _mixed_body(source: Email) -> tuple[str, str]:
+    """(boundary, body) of the whole message: the readable parts, then the attachments."""
+    alternative = _multipart("alternative", [_text_part(source.text), _related_part(source)])
+    attachments = [_attachment_part(name, data, mime) for name, data, mime in source.attachments]
+    return _multipart_body("mixed", [alternative, *attachments], _preamble(source))
+
+
+def _preamble(source: Email) -> str | None:
+    """The line mail readers without MIME show: written, as yagmail did, only beside an image."""
+    images = bool(source.images) or any(
+        (mimetypes.guess_type(_safe_file_name(name))[0] or "").startswith("image/")
+        for name, _, _ in source.attachments
+    )
+    return _NON_MIME_PREAMBLE if images else None
+
+
+def _text_part(text: str) -> str:
+    """The text/plain part, quoted-printable: it stays readable in raw form."""
+    headers = [
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("MIME-Version", "1.0"),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
+    return _leaf(headers, _QUOTED_PRINTABLE_UTF8.body_encode(text))
+
+
+def _related_part(source: Email) -> str:
+    """The HTML (one line, in a <div>) and its inline images, each under its own Content-ID."""
+    html_text = f"<div>{_one_line(source.html)}</div>"
+    html_headers = [
+        ("Content-Type", 'text/html; charset="utf-8"'),
+        ("MIME-Version", "1.0"),
+        ("Content-Transfer-Encoding", "base64"),
+    ]
+    parts = [_leaf(html_headers, _base64_lines(html_text.encode("utf-8")))]
+    for index, (content_id, png) in enumerate(source.images):
+        image_headers = [
+            ("Content-Type", f"image/png; name*=utf-8''image-{index}.png"),
+            ("MIME-Version", "1.0"),
+            ("Content-Transfer-Encoding", "base64"),
+            ("Content-ID", f"<{content_id}>"),
+            ("Content-Disposition", "inline"),
+        ]
+        parts.append(_leaf(image_headers, _base64_lines(png)))
+    return _multipart("related", parts)
+
+
+def _attachment_part(name: str, data: bytes, mime_type: str) -> str:
+    """An attachment: its type when well formed (else octet-stream), its safe file name."""
+    file_name = _safe_file_name(name)
+    typed = Message()  # only for add_header's parameter quoting (RFC 2231 when not ASCII)
+    typed.add_header(
+        "Content-Type",
+        mime_type if _MIME_TYPE.match(mime_type) else "application/octet-stream",
+        name=file_name,
+    )
+    typed.add_header("Content-Disposition", "attachment", filename=file_name)
+    headers = [
+        ("MIME-Version", "1.0"),
+        ("Content-Transfer-Encoding", "base64"),
+        *((header, str(value)) for header, value in typed.items()),
+    ]
+    return _leaf(headers, _base64_lines(data))
+
+
+def _one_line(fragment: str) -> str:
+    """The HTML on one line, each run of line breaks as one space (as every message was sent)."""
+    if "\n" not in fragment and "\r" not in fragment:  # the regex scans slowly: skip it
+        return fragment
+    return re.sub(r"[\r\n]+", " ", fragment)
+
+
+def _leaf(headers: Sequence[tuple[str, str]], body: str) -> str:
+    """A single part: its headers, a blank line, its encoded body."""
+    return f"{_header_block(headers)}\n{body}"
+
+
+def _multipart(subtype: str, parts: Sequence[str], preamble: str | None = None) -> str:
+    """A multipart part, its headers included."""
+    boundary, body = _multipart_body(subtype, parts, preamble)
+    return f"{_multipart_headers(subtype, boundary)}\n{body}"
+
+
+def _multipart_body(subtype: str, parts: Sequence[str], preamble: str | None) -> tuple[str, str]:
+    """(boundary, body) of a multipart: the parts between lines of a fresh boundary."""
+    boundary = _boundary(parts)
+    opening = f"{preamble}\n" if preamble is not None else ""
+    between = f"\n--{boundary}\n".join(parts)
+    body = f"{opening}--{boundary}\n{between}\n--{boundary}--\n"
+    return boundary, body
+
+
+def _multipart_headers(subtype: str, boundary: str) -> str:
+    """A multipart's Content-Type and MIME-Version, folded once per subtype and boundary length.
+
+    A boundary is "=", digits and maybe "." (no folding point): a stand-in of the same
+    length folds the same way, so the folded lines are kept and the boundary put in.
     """
-    alternative, *attachment_parts = _subparts(message, source.key)
-    body_parts = _subparts(alternative, source.key)
-    if alternative.get_content_type() != "multipart/alternative" or len(body_parts) != 2:
-        raise MailError(f"{source.key}: unexpected MIME tree from yagmail")
-    plain, related = body_parts
-    html_part, *image_parts = _subparts(related, source.key)
-    if len(image_parts) != len(source.images) or len(attachment_parts) != len(source.attachments):
-        raise MailError(f"{source.key}: yagmail lost an image or an attachment")
-
-    html_bytes = html_part.get_payload(decode=True)
-    html_text = html_bytes.decode("utf-8") if isinstance(html_bytes, bytes) else ""
-    for index, (image_part, (content_id, _)) in enumerate(
-        zip(image_parts, source.images, strict=True)
-    ):
-        yagmail_id = str(image_part["Content-ID"]).strip("<>")
-        # yagmail appends its own <img src="cid:HASH" title="NAME"/>; the HTML has its own.
-        html_text = html_text.replace(
-            f'<img src="cid:{yagmail_id}" title="{_image_file_name(index)}"/>', "", 1
-        )
-        del image_part["Content-ID"]
-        image_part["Content-ID"] = f"<{content_id}>"
-        image_part["Content-Disposition"] = "inline"
-    expected_html = one_line_html.join(_RAW_HTML_WRAPPER)
-    if html_text != expected_html:  # guards the yagmail internals this relies on
-        raise MailError(f"{source.key}: yagmail changed the HTML")
-    _set_text(html_part, expected_html, _BASE64_UTF8)
-    _set_text(plain, source.text, _QUOTED_PRINTABLE_UTF8)
-
-    for part, (name, _, mime_type) in zip(attachment_parts, source.attachments, strict=True):
-        file_name = _safe_file_name(name)
-        del part["Content-Type"]
-        del part["Content-Disposition"]
-        part.add_header(
-            "Content-Type",
-            mime_type if _MIME_TYPE.match(mime_type) else "application/octet-stream",
-            name=file_name,
-        )
-        part.add_header("Content-Disposition", "attachment", filename=file_name)
-
-    # yagmail escapes quotes in the display name before formataddr escapes them again.
-    del message["From"]
-    message["From"] = formataddr((sender_name, sender_address)) if sender_name else sender_address
-    # yagmail wrote the subject as one long encoded word; as a str it is folded into
-    # encoded words of legal length.
-    del message["Subject"]
-    message["Subject"] = subject
+    stand_in = "=" * 15 + "0" * (len(boundary) - 17) + "=="
+    content_type = f'multipart/{subtype}; boundary="{stand_in}"'
+    block = _header_block([("Content-Type", content_type), ("MIME-Version", "1.0")])
+    return block.replace(stand_in, boundary)
 
 
-def _subparts(message: Message, key: str) -> list[Message]:
-    """The parts of a multipart message, or MailError."""
-    parts = message.get_payload()
-    if not isinstance(parts, list) or not parts:
-        raise MailError(f"{key}: unexpected MIME tree from yagmail")
-    return [part for part in parts if isinstance(part, Message)]
+def _boundary(parts: Sequence[str]) -> str:
+    """A random boundary, in the stdlib generator's form, that no part contains."""
+    boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+    candidate, counter = boundary, 0
+    while any(f"--{candidate}" in part for part in parts):
+        candidate = f"{boundary}.{counter}"
+        counter += 1
+    return candidate
 
 
-def _set_text(part: Message, text: str, charset: Charset) -> None:
-    """Replace a text part's body, re-encoded in the given charset."""
-    del part["Content-Transfer-Encoding"]
-    part.set_payload(text, charset)
+def _header_block(headers: Sequence[tuple[str, str]]) -> str:
+    """The headers folded at 78 characters, non-ASCII words RFC 2047-encoded, one per line."""
+    return "".join(_folded(name, value) for name, value in headers)
 
 
-def _check_headers(payload: str, key: str, recipients: Sequence[str]) -> None:
-    """Re-read the message and make sure its headers say exactly what was meant."""
-    parsed = HeaderParser(policy=_MESSAGE_POLICY).parsestr(payload)  # the body is not needed
-    if parsed.defects or any(parsed.get_all(name, []) for name in ("Bcc", "Resent-To")):
+@functools.lru_cache(maxsize=512)
+def _folded(name: str, value: str) -> str:
+    """One header folded; most recur in every message (a part's type, its encoding)."""
+    return _HEADER_POLICY.fold(name, value)
+
+
+def _base64_lines(data: bytes) -> str:
+    """The data in base64, lines of 76 characters each ending with a newline (RFC 2045)."""
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
+    if not encoded:
+        return ""
+    starts = range(0, len(encoded), 76)
+    return "\n".join(map(encoded.__getitem__, map(slice, starts, [*starts[1:], None]))) + "\n"
+
+
+def _check_headers(header_block: str, key: str, recipients: Sequence[str]) -> None:
+    """Re-read the headers and make sure they say exactly what was meant."""
+    parsed = HeaderParser(policy=_MESSAGE_POLICY).parsestr(header_block)
+    # Counted by name: get_all would parse each value (address lists are slow to parse).
+    names = [name.lower() for name in parsed]
+    if parsed.defects or "bcc" in names or "resent-to" in names:
         raise MailError(f"{key}: the composed headers do not parse cleanly")
     for name in ("From", "To", "Subject", "Message-ID", "Date", "Auto-Submitted"):
-        if len(parsed.get_all(name, [])) != 1:
+        if names.count(name.lower()) != 1:
             raise MailError(f"{key}: the composed message needs exactly one {name} header")
     shown = [
         address.addr_spec.lower()
@@ -691,8 +731,12 @@ def _send_data(smtp: smtplib.SMTP, payload: str) -> None:
         else:
             _reset(smtp)
         raise smtplib.SMTPDataError(code, reply)
-    lines = re.sub(r"\r\n|\r|\n", "\r\n", payload).encode("ascii")
-    data = re.sub(rb"(?m)^\.", b"..", lines)
+    # Every line break as CRLF, then each line starting with "." doubled (RFC 5321
+    # 4.5.2); str.replace, because a regex over a message of megabytes costs ~10 times more.
+    lines = payload.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    data = lines.encode("ascii").replace(b"\r\n.", b"\r\n..")
+    if data.startswith(b"."):
+        data = b"." + data
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     smtp.send(data + b".\r\n")
