@@ -43,7 +43,7 @@ from suivi.jobs.writes import google_write_pace, write_behind
 from suivi.model import Problem, RawTabs
 from suivi.notify.messages import ProjectView
 from suivi.settings import Config, Env, Project
-from tasks.compute import assess
+from tasks.compute import assess, clean
 from tasks.history import load_history, save_snapshot
 from tasks.inputs import whole
 from tasks.sheets import read_sheet, write_sheet
@@ -179,13 +179,15 @@ def assess_sheet(
         required_tabs(code, tabs)  # a renamed tab fails the project, never reads as a quiet week
         rows = sum(len(cells) for cells in tabs.values())  # a handful of tabs
         read["detail"] = f"{len(tabs)} tabs, {rows} rows from {source.describe()}"
+    with timed(logger, f"{code}: cleaned"):
+        project, tables = clean(project, config, whole(tabs))
+        # Nothing reads the raw cells after this (a 200 000-row sheet's are ~250 MB of Python
+        # lists): `tabs` was their only reference, so they go before the history comes in.
+        del tabs
     with timed(logger, f"{code}: history loaded"):
         previous, history = load_history(store, code, as_of, run_id)
-    with timed(logger, f"{code}: cleaned, flagged and measured") as measured:
-        assessment = assess(project, config, whole(tabs), as_of, history)
-        # Nothing reads the raw cells after this (a 200 000-row sheet's are ~250 MB of Python
-        # lists): `tabs` was their only reference, so they go before the write-back needs room.
-        del tabs
+    with timed(logger, f"{code}: flagged and measured") as measured:
+        assessment = assess(project, config, whole(tables), as_of, history)
         tracking = assessment.tracking
         late = int(tracking["en_retard"].sum()) if "en_retard" in tracking.columns else 0
         measured["detail"] = (

@@ -76,6 +76,17 @@ def assess_project(
 ) -> Assessment:
     """Clean the tabs, flag delays and compute indicators: pure."""
     project, tables = clean_sheet(project, config, tabs)
+    return assess_tables(project, config, tables, as_of, history)
+
+
+def assess_tables(
+    project: Project,
+    config: Config,
+    tables: ProjectTables,
+    as_of: dt.date,
+    history: pd.DataFrame | None = None,
+) -> Assessment:
+    """Flag delays and compute indicators from the cleaned tables: pure."""
     tracking = flag_project(project, config, tables, as_of, history)
     indicators = measure_project(project, config, tables, as_of)
     language = config.language_of(project)
