@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from pandas._libs import lib
 
 from suivi.schema import normalise_label
 
@@ -77,8 +78,16 @@ def is_blank(cells: pd.Series) -> np.ndarray:
         as_text = cells.astype("string").str.strip()
         return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
     # Cell by cell in plain Python: cheaper than pandas' string machinery for a sheet's cells.
+    # Text, numbers and None (most cells) are told apart without a call.
     spaces = np.array(
-        [not value.strip() if type(value) is str else _blank_text(value) for value in cells],
+        [
+            not value.strip()
+            if type(value) is str
+            else False
+            if value is None or type(value) is float or type(value) is int
+            else _blank_text(value)
+            for value in cells
+        ],
         dtype=bool,
     )
     return cells.isna().to_numpy() | spaces
@@ -111,7 +120,25 @@ def _numeric_mask(cells: pd.Series) -> np.ndarray:
 
 
 def _text(cells: pd.Series) -> pd.Series:
-    return cells.astype("string").str.strip()
+    """The cells as pandas `string`, stripped."""
+    return _stripped(cells, blank_as_missing=False)
+
+
+def _stripped(cells: pd.Series, blank_as_missing: bool) -> pd.Series:
+    """`cells.astype("string").str.strip()` (`blank_as_missing`: "" then masked as missing).
+
+    Cells all text or missing (nearly always) are stripped in one Python pass: pandas'
+    `string` methods cost several times more per cell.
+    """
+    values = cells.to_numpy(dtype=object)
+    if cells.dtype != object or not lib.is_string_array(values, skipna=True):
+        text = cells.astype("string").str.strip()
+        return text.mask(text == "") if blank_as_missing else text
+    if blank_as_missing:
+        stripped = [(value.strip() or None) if isinstance(value, str) else None for value in values]
+    else:
+        stripped = [value.strip() if isinstance(value, str) else None for value in values]
+    return pd.Series(stripped, index=cells.index, dtype="string", name=cells.name)
 
 
 def parse_dates(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -293,8 +320,7 @@ def parse_text(cells: pd.Series) -> pd.Series:
         )
         if integral.any():
             cleaned = cells.where(~integral, cells.map(_int_text, na_action="ignore"))
-    text = cleaned.astype("string").str.strip()
-    return text.mask(text == "")
+    return _stripped(cleaned, blank_as_missing=True)
 
 
 def _int_text(value: object) -> object:
