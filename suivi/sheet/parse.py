@@ -375,18 +375,34 @@ def on_distinct_columns(
     parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]],
     blank_when_missing: bool = False,
 ) -> list[Parsed]:
-    """`on_distinct` for several columns of one kind, with one call of `parse` for them all.
+    """`on_distinct` for several columns of one kind, with one call of `parse` for them all."""
+    return parse_distinct(columns, parse, blank_when_missing)[0]
+
+
+def parse_distinct(
+    columns: list[pd.Series],
+    parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]],
+    blank_when_missing: bool = False,
+    as_missing: frozenset[str] = frozenset(),
+) -> tuple[list[Parsed], list[np.ndarray]]:
+    """Several columns of one kind parsed with one call of `parse`, and where `as_missing` was.
 
     Each column's distinct values are parsed (the parsers work cell by cell, so pooling
     changes no result); a small sheet pays each parser's fixed cost once, not per column.
     `blank_when_missing`: `parse` gives a missing value exactly for blank cells (`parse_text`
-    does), so blank cells need not be looked for again.
+    does), so blank cells need not be looked for again. A cell holding one of `as_missing`
+    (failed formulas) is parsed as an empty cell; the second list says where they were,
+    found among the distinct values rather than cell by cell.
     """
     results: dict[int, Parsed] = {}
+    found: dict[int, np.ndarray] = {}
     pooled: list[tuple[int, np.ndarray, int]] = []  # column, its codes, its first slot
     distinct_values: list[object] = []
     for number, cells in enumerate(columns):
         if _parsed_whole(cells):
+            found[number] = cells.isin(as_missing).to_numpy(dtype=bool)
+            if found[number].any():
+                cells = cells.mask(found[number])
             values, failed = parse(cells)
             results[number] = (values, np.asarray(failed), is_blank(cells))
             continue
@@ -395,13 +411,19 @@ def on_distinct_columns(
         distinct_values.extend(uniques)
     if pooled:
         # One more slot, parsed as an empty cell, serves the missing ones (defaults apply there too).
+        empty = len(distinct_values)
         distinct = pd.Series([*distinct_values, None], dtype="object")
         values, failed = parse(distinct)
         failed = np.asarray(failed)
         blank = values.isna().to_numpy() if blank_when_missing else is_blank(distinct)
+        unwanted = distinct.isin(as_missing).to_numpy(dtype=bool)
         for number, codes, first in pooled:
-            positions = np.where(codes < 0, len(distinct_values), codes + first)
+            positions = np.where(codes < 0, empty, codes + first)
+            found[number] = unwanted[positions]
+            if found[number].any():
+                positions[found[number]] = empty
             spread = values.take(positions)
             spread.index = columns[number].index
             results[number] = (spread, failed[positions], blank[positions])
-    return [results[number] for number in range(len(columns))]
+    numbers = range(len(columns))
+    return [results[number] for number in numbers], [found[number] for number in numbers]
