@@ -353,8 +353,8 @@ def _parsed_whole(cells: pd.Series) -> bool:
     """Cells that must be parsed one by one: bools (they hash like 1 and 0) or lists (unhashable)."""
     if pd.api.types.infer_dtype(cells, skipna=True) in PLAIN_KINDS:
         return False
-    kinds = cells.map(type)
-    return bool(kinds.eq(bool).any() or kinds.eq(list).any())
+    kinds = set(map(type, cells.to_numpy(dtype=object)))  # one C-level pass over the cells
+    return bool in kinds or list in kinds
 
 
 Parsed = tuple[pd.Series, np.ndarray, np.ndarray]  # values, failed, blank; aligned on the cells
