@@ -88,24 +88,21 @@ def late_days(days: pd.Series) -> pd.Series:
 
 def tracking_rows(tracking: pd.DataFrame, as_of: dt.date, language: str = SHEET_LANGUAGE) -> RawTab:
     """One row per activity and deliverable: computed state, days late, projected finish, flags."""
-    alerts = flag_text(tracking)
-    table = pd.DataFrame(
-        {
-            "id": tracking["id"].astype("string").fillna(""),
-            "state": in_words(tracking["state"], language),
-            "days_late": tracking["days_late"]
-            .astype("Int64")
-            .astype("object")
-            .where(tracking["days_late"].notna(), ""),
-            "projected": french_date(tracking["projected_finish"]),
-            "alerts": alerts,
-            "as_of": as_of.strftime("%d/%m/%Y"),
-            "kind": in_words(tracking["kind"], language),
-            "name": tracking["name"].astype("string").fillna(""),
-            "owner": tracking["owner"].astype("string").fillna(""),
-        }
-    )
-    return [tracking_header(language), *table.astype("object").values.tolist()]
+    days = tracking["days_late"]
+    columns = [
+        tracking["id"].astype("string").fillna(""),
+        in_words(tracking["state"], language),
+        days.astype("Int64").astype("object").where(days.notna(), ""),
+        french_date(tracking["projected_finish"]),
+        flag_text(tracking),
+        pd.Series(as_of.strftime("%d/%m/%Y"), index=tracking.index, dtype="object"),
+        in_words(tracking["kind"], language),
+        tracking["name"].astype("string").fillna(""),
+        tracking["owner"].astype("string").fillna(""),
+    ]
+    # Column by column into one object grid, turned into rows once (no frame to assemble).
+    grid = np.column_stack([column.to_numpy(dtype=object) for column in columns])
+    return [tracking_header(language), *grid.tolist()]
 
 
 def checks_rows(
