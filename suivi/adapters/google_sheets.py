@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import numbers
 import random
@@ -24,6 +25,7 @@ import requests
 import requests.adapters
 from google.auth.transport.requests import AuthorizedSession, Request
 from gspread.utils import absolute_range_name, rowcol_to_a1
+from pandas._libs import lib
 
 from suivi.adapters.google_auth import GoogleIdentity, load_identity
 from suivi.adapters.source import SourceError
@@ -143,9 +145,7 @@ class GoogleSheets:
         value_ranges = self._get_values(titles, "read the tabs")
         tabs: RawTabs = {}
         for title, value_range in zip(titles, value_ranges, strict=True):
-            rows = _rows_of(value_range)
-            tabs[title] = rows
-            self._extents[title] = _extent(rows)
+            tabs[title], self._extents[title] = _read_grid(value_range)
         return tabs
 
     def write_tabs(
@@ -174,7 +174,7 @@ class GoogleSheets:
             for title, value_range in zip(
                 unread, self._get_values(unread, "read the tracking tabs"), strict=True
             ):
-                self._extents[title] = _extent(_rows_of(value_range))
+                self._extents[title] = _read_grid(value_range)[1]
         regions = {
             title: _region(extents[title], len(rows), self._extents.get(title, (0, 0)))
             for title, rows in contents.items()
@@ -530,20 +530,33 @@ def _is_loopback(url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def _rows_of(value_range: Mapping[str, Any]) -> RawTab:
-    """Rows of one value range, padded to a rectangle; empty cells become None.
+def _read_grid(value_range: Mapping[str, Any]) -> tuple[RawTab, tuple[int, int]]:
+    """Rows of one value range, padded to a rectangle (empty cells None), and their extent.
 
     Google leaves out trailing empty cells and rows, sends `[]` for an empty row inside the
-    data, and no `values` key at all for an empty tab.
+    data, and no `values` key at all for an empty tab. One object grid, no loop over rows.
     """
     rows = value_range.get("values") or []
-    width = max(map(len, rows), default=0)
-    tab: RawTab = []
-    for row in rows:  # a full row without "" (most) is kept as parsed: one C-level scan
-        if "" in row:
-            row = [None if cell == "" else cell for cell in row]
-        tab.append(row + [None] * (width - len(row)) if len(row) < width else row)
-    return tab
+    if not rows:
+        return [], (0, 0)
+    grid = lib.to_object_array(rows)  # short rows padded with None
+    grid[grid == ""] = None
+    return grid.tolist(), _grid_extent(grid != None)  # noqa: E711 (elementwise, not identity)
+
+
+def _grid_extent(filled: np.ndarray) -> tuple[int, int]:
+    """(rows, columns) up to the last filled cell of a 2-D mask."""
+    rows = np.flatnonzero(filled.any(axis=1))
+    if not len(rows):
+        return 0, 0
+    return int(rows[-1]) + 1, int(np.flatnonzero(filled.any(axis=0))[-1]) + 1
+
+
+def _region(extent: tuple[int, int], length: int, previous: tuple[int, int]) -> tuple[int, int]:
+    """The block to write: the new content (its extent, `length` rows), stretched over what
+    the tab held before."""
+    height, width = extent
+    return max(height, length, previous[0]), max(width, previous[1])
 
 
 def _extent(rows: RawTab) -> tuple[int, int]:
@@ -560,23 +573,17 @@ def _extent(rows: RawTab) -> tuple[int, int]:
     return height, width
 
 
-def _region(extent: tuple[int, int], length: int, previous: tuple[int, int]) -> tuple[int, int]:
-    """The block to write: the new content (its extent, `length` rows), stretched over what
-    the tab held before."""
-    height, width = extent
-    return max(height, length, previous[0]), max(width, previous[1])
-
-
 def _padded(rows: RawTab, height: int, width: int) -> RawTab:
     """Rows cut or padded with "" to exactly height x width ("" clears a cell; None would skip it).
 
     A row already of that width is sent as it is (nothing downstream changes it).
     """
+    blanks = [""] * width
     block = [
-        row if len(row) == width else [*row[:width], *[""] * (width - len(row[:width]))]
+        row if len(row) == width else row + blanks[len(row) :] if len(row) < width else row[:width]
         for row in rows[:height]
     ]
-    return block + [[""] * width for _ in range(height - len(block))]
+    return block + [list(blanks) for _ in range(height - len(block))]
 
 
 # Values JSON carries as they are under RAW: the common case, kept out of `_literal`'s checks.
@@ -586,10 +593,13 @@ _AS_IS = frozenset({str, int, bool})
 def _literals(rows: RawTab) -> list[list[Any]]:
     """Every cell as `_literal` makes it; a row of text and whole numbers (most) is kept as is.
 
-    The row's types are checked in one C-level pass; only a row holding something else (a
-    date, a float, None) is rebuilt cell by cell. Rows are read, never changed, downstream.
+    The tab's types are checked in one C-level pass (then, if need be, each row's); only a row
+    holding something else (a date, a float, None) is rebuilt cell by cell. Rows are read,
+    never changed, downstream.
     """
     as_is = _AS_IS
+    if as_is.issuperset(map(type, itertools.chain.from_iterable(rows))):
+        return list(rows)
     return [
         row
         if as_is.issuperset(map(type, row))

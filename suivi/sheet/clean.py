@@ -113,9 +113,8 @@ def clean_project(project: str, tabs: RawTabs, rules: Collection[str] = ()) -> P
             located[tab] = _no_rows(tab)
         else:
             located[tab], found_in[tab] = locate(project, tab, title, tabs[title])
-    errors = {tab: formula_error_cells(where, tab) for tab, where in located.items()}
     # Every column of a kind, across the tabs, goes through its parser in one call.
-    parsed = parse_columns(located, errors, rules)
+    parsed, errors = parse_columns(located, rules)
     frames: dict[Tab, pd.DataFrame] = {}
     letters: dict[Tab, dict[str, str]] = {}
     headers: dict[Tab, dict[str, str]] = {}
@@ -214,7 +213,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
             problems.append(Problem(project, title, "", "", MISSING_HEADER, tab is Tab.ACTIVITIES))
         return Located(pd.DataFrame(columns=column_names(tab), dtype="object"), {}, title), problems
     problems.extend(_duplicate_headers(project, tab, title, rows[header], mapping, header))
-    width = max((len(row) for row in rows[header + 1 :]), default=0)
+    width = max(map(len, rows[header + 1 :]), default=0)
     # Short rows padded with None (pandas' own row-to-array step: a Python loop costs triple).
     body = lib.to_object_array(rows[header + 1 :], min_width=width)
     positions = {name: position for position, name in mapping.items() if position < width}
@@ -227,7 +226,7 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
         index=pd.RangeIndex(header + 2, header + 2 + len(body)),  # 1-based sheet rows
         dtype="object",
     )
-    cells = cells[cells.notna().any(axis=1)]  # rows of spaces only go in type_cells
+    cells = cells[_any_value(body, list(positions.values()))]  # rows of spaces: type_cells
     letters = {name: column_letter(position + 1) for position, name in mapping.items()}
     headers = {name: str(rows[header][position]).strip() for position, name in mapping.items()}
     for column in COLUMNS[tab]:
@@ -245,6 +244,22 @@ def locate(project: str, tab: Tab, title: str, rows: RawTab) -> tuple[Located, l
                 )
             )
     return Located(cells, letters, title, headers, cells[ROW_ID_COLUMNS[tab]]), problems
+
+
+def _any_value(body: np.ndarray, positions: list[int]) -> np.ndarray:
+    """Rows with a value (not None, NaN…) in any of these columns of the grid.
+
+    Column by column, only for rows still without one: most rows have a value in the first
+    column, so this reads one column, not the whole grid (a frame's row-wise `any` costs
+    twenty times more).
+    """
+    found = np.zeros(len(body), dtype=bool)
+    for position in positions:
+        pending = np.flatnonzero(~found)
+        if not len(pending):
+            break
+        found[pending] = pd.notna(body[pending, position])
+    return found
 
 
 def _blank(cell: object) -> bool:
@@ -286,41 +301,37 @@ PARSERS: dict[str, Parser] = {
 ColumnsParsed = dict[str, parse.Parsed]  # canonical column → values, failed, blank
 
 
-def formula_error_cells(located: Located, tab: Tab) -> dict[str, np.ndarray]:
-    """Per column, where a cell holds a failed formula (#REF!, #N/A…)."""
-    cells = located.cells[[column.name for column in COLUMNS[tab]]]
-    errors = cells.isin(parse.FORMULA_ERRORS).to_numpy(dtype=bool)
-    return {column.name: errors[:, number] for number, column in enumerate(COLUMNS[tab])}
+FormulaErrors = dict[str, np.ndarray]  # canonical column → where a cell holds a failed formula
 
 
 def parse_columns(
-    located: dict[Tab, Located],
-    errors: dict[Tab, dict[str, np.ndarray]],
-    rules: Collection[str] = (),
-) -> dict[Tab, ColumnsParsed]:
-    """Every column of every tab parsed, one parser call per kind of column for them all.
+    located: dict[Tab, Located], rules: Collection[str] = ()
+) -> tuple[dict[Tab, ColumnsParsed], dict[Tab, FormulaErrors]]:
+    """Every column of every tab parsed, one parser call per kind of column for them all, and
+    where each column holds a failed formula (#REF!, #N/A…).
 
-    A failed formula (#REF!, #N/A…: `errors`) is no value at all, whatever the column: it is
-    parsed as an empty cell (so defaults apply) and reported as what it is (`type_cells`).
+    A failed formula is no value at all, whatever the column: it is parsed as an empty cell
+    (so defaults apply) and reported as what it is (`type_cells`).
     """
     groups: dict[str, list[tuple[Tab, str, pd.Series]]] = {}
     for tab, where in located.items():
         for column in COLUMNS[tab]:
             cells = where.cells[column.name]
-            failed_formula = errors[tab][column.name]
-            if failed_formula.any():
-                cells = cells.mask(failed_formula)
             groups.setdefault(_kind_of(tab, column), []).append((tab, column.name, cells))
     parsed: dict[Tab, ColumnsParsed] = {tab: {} for tab in located}
+    errors: dict[Tab, FormulaErrors] = {tab: {} for tab in located}
     for kind, columns in groups.items():
-        results = parse.on_distinct_columns(
+        results, failed_formulas = parse.parse_distinct(
             [cells for _, _, cells in columns],
             partial(_parse_kind, kind, rules=rules),
             blank_when_missing=_parsed_as_text(kind),
+            as_missing=parse.FORMULA_ERRORS,
         )
-        for (tab, name, _), result in zip(columns, results, strict=True):
-            parsed[tab][name] = result
-    return parsed
+        for (tab, name, _), result, failed_formula in zip(
+            columns, results, failed_formulas, strict=True
+        ):
+            parsed[tab][name], errors[tab][name] = result, failed_formula
+    return parsed, errors
 
 
 def type_cells(

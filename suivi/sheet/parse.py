@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from pandas._libs import lib
 
 from suivi.schema import normalise_label
 
@@ -77,8 +78,16 @@ def is_blank(cells: pd.Series) -> np.ndarray:
         as_text = cells.astype("string").str.strip()
         return cells.isna().to_numpy() | (as_text == "").fillna(True).to_numpy()
     # Cell by cell in plain Python: cheaper than pandas' string machinery for a sheet's cells.
+    # Text, numbers and None (most cells) are told apart without a call.
     spaces = np.array(
-        [not value.strip() if type(value) is str else _blank_text(value) for value in cells],
+        [
+            not value.strip()
+            if type(value) is str
+            else False
+            if value is None or type(value) is float or type(value) is int
+            else _blank_text(value)
+            for value in cells
+        ],
         dtype=bool,
     )
     return cells.isna().to_numpy() | spaces
@@ -111,7 +120,25 @@ def _numeric_mask(cells: pd.Series) -> np.ndarray:
 
 
 def _text(cells: pd.Series) -> pd.Series:
-    return cells.astype("string").str.strip()
+    """The cells as pandas `string`, stripped."""
+    return _stripped(cells, blank_as_missing=False)
+
+
+def _stripped(cells: pd.Series, blank_as_missing: bool) -> pd.Series:
+    """`cells.astype("string").str.strip()` (`blank_as_missing`: "" then masked as missing).
+
+    Cells all text or missing (nearly always) are stripped in one Python pass: pandas'
+    `string` methods cost several times more per cell.
+    """
+    values = cells.to_numpy(dtype=object)
+    if cells.dtype != object or not lib.is_string_array(values, skipna=True):
+        text = cells.astype("string").str.strip()
+        return text.mask(text == "") if blank_as_missing else text
+    if blank_as_missing:
+        stripped = [(value.strip() or None) if isinstance(value, str) else None for value in values]
+    else:
+        stripped = [value.strip() if isinstance(value, str) else None for value in values]
+    return pd.Series(stripped, index=cells.index, dtype="string", name=cells.name)
 
 
 def parse_dates(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -293,8 +320,7 @@ def parse_text(cells: pd.Series) -> pd.Series:
         )
         if integral.any():
             cleaned = cells.where(~integral, cells.map(_int_text, na_action="ignore"))
-    text = cleaned.astype("string").str.strip()
-    return text.mask(text == "")
+    return _stripped(cleaned, blank_as_missing=True)
 
 
 def _int_text(value: object) -> object:
@@ -327,8 +353,8 @@ def _parsed_whole(cells: pd.Series) -> bool:
     """Cells that must be parsed one by one: bools (they hash like 1 and 0) or lists (unhashable)."""
     if pd.api.types.infer_dtype(cells, skipna=True) in PLAIN_KINDS:
         return False
-    kinds = cells.map(type)
-    return bool(kinds.eq(bool).any() or kinds.eq(list).any())
+    kinds = set(map(type, cells.to_numpy(dtype=object)))  # one C-level pass over the cells
+    return bool in kinds or list in kinds
 
 
 Parsed = tuple[pd.Series, np.ndarray, np.ndarray]  # values, failed, blank; aligned on the cells
@@ -349,18 +375,34 @@ def on_distinct_columns(
     parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]],
     blank_when_missing: bool = False,
 ) -> list[Parsed]:
-    """`on_distinct` for several columns of one kind, with one call of `parse` for them all.
+    """`on_distinct` for several columns of one kind, with one call of `parse` for them all."""
+    return parse_distinct(columns, parse, blank_when_missing)[0]
+
+
+def parse_distinct(
+    columns: list[pd.Series],
+    parse: Callable[[pd.Series], tuple[pd.Series, np.ndarray]],
+    blank_when_missing: bool = False,
+    as_missing: frozenset[str] = frozenset(),
+) -> tuple[list[Parsed], list[np.ndarray]]:
+    """Several columns of one kind parsed with one call of `parse`, and where `as_missing` was.
 
     Each column's distinct values are parsed (the parsers work cell by cell, so pooling
     changes no result); a small sheet pays each parser's fixed cost once, not per column.
     `blank_when_missing`: `parse` gives a missing value exactly for blank cells (`parse_text`
-    does), so blank cells need not be looked for again.
+    does), so blank cells need not be looked for again. A cell holding one of `as_missing`
+    (failed formulas) is parsed as an empty cell; the second list says where they were,
+    found among the distinct values rather than cell by cell.
     """
     results: dict[int, Parsed] = {}
+    found: dict[int, np.ndarray] = {}
     pooled: list[tuple[int, np.ndarray, int]] = []  # column, its codes, its first slot
     distinct_values: list[object] = []
     for number, cells in enumerate(columns):
         if _parsed_whole(cells):
+            found[number] = cells.isin(as_missing).to_numpy(dtype=bool)
+            if found[number].any():
+                cells = cells.mask(found[number])
             values, failed = parse(cells)
             results[number] = (values, np.asarray(failed), is_blank(cells))
             continue
@@ -369,13 +411,19 @@ def on_distinct_columns(
         distinct_values.extend(uniques)
     if pooled:
         # One more slot, parsed as an empty cell, serves the missing ones (defaults apply there too).
+        empty = len(distinct_values)
         distinct = pd.Series([*distinct_values, None], dtype="object")
         values, failed = parse(distinct)
         failed = np.asarray(failed)
         blank = values.isna().to_numpy() if blank_when_missing else is_blank(distinct)
+        unwanted = distinct.isin(as_missing).to_numpy(dtype=bool)
         for number, codes, first in pooled:
-            positions = np.where(codes < 0, len(distinct_values), codes + first)
+            positions = np.where(codes < 0, empty, codes + first)
+            found[number] = unwanted[positions]
+            if found[number].any():
+                positions[found[number]] = empty
             spread = values.take(positions)
             spread.index = columns[number].index
             results[number] = (spread, failed[positions], blank[positions])
-    return [results[number] for number in range(len(columns))]
+    numbers = range(len(columns))
+    return [results[number] for number in numbers], [found[number] for number in numbers]

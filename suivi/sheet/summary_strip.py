@@ -41,7 +41,7 @@ def with_strip(table: RawTab, strip: list[str]) -> RawTab:
     """The table from A1, untouched, with the strip in row 1 after one blank column."""
     if not table or not strip:
         return table
-    width = max(len(row) for row in table)
+    width = max(map(len, table))
     header = [*table[0], *[""] * (width - len(table[0])), "", *strip]
     return [header, *table[1:]]
 

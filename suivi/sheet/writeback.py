@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from suivi.i18n import label, translate
@@ -52,19 +53,31 @@ def in_words(codes: pd.Series, language: str = SHEET_LANGUAGE) -> pd.Series:
 
 
 def french_date(dates: pd.Series) -> pd.Series:
-    """dd/mm/yyyy text, empty where missing (written RAW, so it stays text)."""
-    return dates.dt.strftime("%d/%m/%Y").fillna("")
+    """dd/mm/yyyy text, empty where missing (written RAW, so it stays text).
+
+    Each distinct day is formatted once: a portfolio's dates repeat a lot.
+    """
+    codes, days = pd.factorize(dates)  # NaT → -1, the "" after the formatted days
+    texts = np.array([*days.strftime("%d/%m/%Y"), ""], dtype=object)
+    return pd.Series(texts[codes], index=dates.index, dtype="object")
 
 
 def flag_text(tracking: pd.DataFrame) -> pd.Series:
-    """The raised flags of each row, comma-separated, in order of severity."""
-    text = pd.Series("", index=tracking.index, dtype="object")
-    for flag in FLAG_ORDER:
-        if flag.value in tracking.columns:
-            text = text + tracking[flag.value].fillna(False).astype(bool).map(
-                {True: flag.value + ", ", False: ""}
-            )
-    return text.str.removesuffix(", ")
+    """The raised flags of each row, comma-separated, in order of severity.
+
+    Rows are grouped by which flags they raise (one bit each): each combination is joined once.
+    """
+    flags = [flag.value for flag in FLAG_ORDER if flag.value in tracking.columns]
+    raised = np.zeros((len(tracking), len(flags)), dtype=np.int64)
+    for number, flag in enumerate(flags):
+        raised[:, number] = tracking[flag].fillna(False).astype(bool).to_numpy()
+    combinations, rows = np.unique(raised @ (1 << np.arange(len(flags))), return_inverse=True)
+    texts = np.array(
+        [", ".join(f for bit, f in enumerate(flags) if code >> bit & 1) for code in combinations]
+        + [""],  # keeps the array one-dimensional of str when there is no row
+        dtype=object,
+    )
+    return pd.Series(texts[rows.reshape(-1)], index=tracking.index, dtype="object")
 
 
 def late_days(days: pd.Series) -> pd.Series:
@@ -75,24 +88,21 @@ def late_days(days: pd.Series) -> pd.Series:
 
 def tracking_rows(tracking: pd.DataFrame, as_of: dt.date, language: str = SHEET_LANGUAGE) -> RawTab:
     """One row per activity and deliverable: computed state, days late, projected finish, flags."""
-    alerts = flag_text(tracking)
-    table = pd.DataFrame(
-        {
-            "id": tracking["id"].astype("string").fillna(""),
-            "state": in_words(tracking["state"], language),
-            "days_late": tracking["days_late"]
-            .astype("Int64")
-            .astype("object")
-            .where(tracking["days_late"].notna(), ""),
-            "projected": french_date(tracking["projected_finish"]),
-            "alerts": alerts,
-            "as_of": as_of.strftime("%d/%m/%Y"),
-            "kind": in_words(tracking["kind"], language),
-            "name": tracking["name"].astype("string").fillna(""),
-            "owner": tracking["owner"].astype("string").fillna(""),
-        }
-    )
-    return [tracking_header(language), *table.astype("object").values.tolist()]
+    days = tracking["days_late"]
+    columns = [
+        tracking["id"].astype("string").fillna(""),
+        in_words(tracking["state"], language),
+        days.astype("Int64").astype("object").where(days.notna(), ""),
+        french_date(tracking["projected_finish"]),
+        flag_text(tracking),
+        pd.Series(as_of.strftime("%d/%m/%Y"), index=tracking.index, dtype="object"),
+        in_words(tracking["kind"], language),
+        tracking["name"].astype("string").fillna(""),
+        tracking["owner"].astype("string").fillna(""),
+    ]
+    # Column by column into one object grid, turned into rows once (no frame to assemble).
+    grid = np.column_stack([column.to_numpy(dtype=object) for column in columns])
+    return [tracking_header(language), *grid.tolist()]
 
 
 def checks_rows(
