@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,11 @@ TRACKING_COLUMNS: Final = [
     "state",
     "flags",
 ]
+# What "what changed" compares (compute/changes.py): last_snapshot(columns=CHANGE_COLUMNS)
+# reads these and leaves names, owners and dates unread.
+CHANGE_COLUMNS: Final = ("project", "kind", "id", "status", "progress", "state", "flags")
+# A tracking column stored under another name in activity_snapshots.
+STORED_AS: Final = {"id": "item_id"}
 INDICATOR_COLUMNS: Final = ["code", "current", "achievement", "status"]
 HISTORY_COLUMNS: Final = ["project", "id", "as_of", "progress"]
 FLAG_ITEM: Final = re.compile(r"[^,]+")
@@ -418,14 +423,20 @@ class Store(ClosedOnExit):
                 connection.execute(sa.insert(data_problems), problem_rows)
 
     def last_snapshot(
-        self, project: str, before_run: int | None = None, flow: str | None = None
+        self,
+        project: str,
+        before_run: int | None = None,
+        flow: str | None = None,
+        columns: Collection[str] | None = None,
     ) -> Snapshot | None:
         """The latest snapshot of a project, or None.
 
         With `before_run`, the latest saved by an earlier run of the same flow: the weekly
         summary tells what changed since the last weekly, the daily alerts on what slipped
-        since the last daily, whichever ran in between.
+        since the last daily, whichever ran in between. With `columns`, only those tracking
+        columns are read (in TRACKING_COLUMNS order; e.g. CHANGE_COLUMNS for "what changed").
         """
+        wanted = _tracking_columns_wanted(columns)
         latest = sa.select(snapshots.c.run_id, snapshots.c.as_of).where(
             snapshots.c.project == project
         )
@@ -454,8 +465,10 @@ class Store(ClosedOnExit):
                     activity_snapshots,
                     (activity_snapshots.c.run_id == run_id)
                     & (activity_snapshots.c.project == project),
+                    {STORED_AS.get(name, name) for name in wanted},
                 ),
                 project,
+                wanted,
             )
             indicators = _indicator_frame(
                 _read_frame(
@@ -950,14 +963,22 @@ KNOWN_COLUMNS: Final = frozenset({"pk", "run_id", "project", "as_of"})
 
 
 def _read_frame(
-    connection: Connection, table: sa.Table, where: sa.ColumnElement[bool]
+    connection: Connection,
+    table: sa.Table,
+    where: sa.ColumnElement[bool],
+    only: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """A table's matching rows in insertion order, fetched at once into a frame.
 
-    Only the columns the query does not already know are fetched. Date columns come back as
-    the driver gives them (text on SQLite) and are parsed by the caller in one vectorised step.
+    Only the columns the query does not already know are fetched (of those, only `only` if
+    given). Date columns come back as the driver gives them (text on SQLite) and are parsed by
+    the caller in one vectorised step.
     """
-    wanted = [column for column in table.columns if column.name not in KNOWN_COLUMNS]
+    wanted = [
+        column
+        for column in table.columns
+        if column.name not in KNOWN_COLUMNS and (only is None or column.name in only)
+    ]
     columns = [
         sa.type_coerce(column, sa.String) if isinstance(column.type, sa.Date) else column
         for column in wanted
@@ -1038,25 +1059,34 @@ def _history_frame(project: str, runs: list[tuple[np.ndarray, np.ndarray, str]])
     )
 
 
-def _tracking_frame(stored: pd.DataFrame, project: str) -> pd.DataFrame:
-    """activity_snapshots rows of a project back as the stored tracking frame (flags as lists)."""
-    tracking = pd.DataFrame(
-        {
-            "project": pd.Series(project, index=stored.index, dtype=object).astype("str"),
-            "kind": stored["kind"].astype("str"),
-            "id": stored["item_id"].astype("str"),
-            "name": stored["name"].astype("str"),
-            "owner": stored["owner"].astype("str"),
-            "status": stored["status"].astype("str"),
-            "progress": stored["progress"].astype("float64"),
-            "deadline": _datetimes(stored["deadline"]),
-            "days_late": stored["days_late"].astype("Int64"),
-            "projected_finish": _datetimes(stored["projected_finish"]),
-            "state": stored["state"].astype("str"),
-            "flags": _flag_lists(stored["flags"]),
-        }
-    )
-    return tracking.reindex(columns=TRACKING_COLUMNS)
+def _tracking_frame(stored: pd.DataFrame, project: str, columns: Sequence[str]) -> pd.DataFrame:
+    """activity_snapshots rows of a project back as tracking `columns` (flags as lists)."""
+    read = {
+        "project": lambda: pd.Series(project, index=stored.index, dtype=object).astype("str"),
+        "kind": lambda: stored["kind"].astype("str"),
+        "id": lambda: stored["item_id"].astype("str"),
+        "name": lambda: stored["name"].astype("str"),
+        "owner": lambda: stored["owner"].astype("str"),
+        "status": lambda: stored["status"].astype("str"),
+        "progress": lambda: stored["progress"].astype("float64"),
+        "deadline": lambda: _datetimes(stored["deadline"]),
+        "days_late": lambda: stored["days_late"].astype("Int64"),
+        "projected_finish": lambda: _datetimes(stored["projected_finish"]),
+        "state": lambda: stored["state"].astype("str"),
+        "flags": lambda: _flag_lists(stored["flags"]),
+    }
+    tracking = pd.DataFrame({name: read[name]() for name in columns}, index=stored.index)
+    return tracking.reindex(columns=list(columns))
+
+
+def _tracking_columns_wanted(columns: Collection[str] | None) -> list[str]:
+    """The tracking columns to read, in TRACKING_COLUMNS order; all of them by default."""
+    if columns is None:
+        return list(TRACKING_COLUMNS)
+    unknown = set(columns) - set(TRACKING_COLUMNS)
+    if unknown:
+        raise ValueError(f"not stored tracking columns: {sorted(unknown)}")
+    return [name for name in TRACKING_COLUMNS if name in columns]
 
 
 def _flag_lists(stored: pd.Series) -> pd.Series:
@@ -1099,6 +1129,7 @@ def _outbox_item(row: Any) -> OutboxItem:
 
 
 __all__ = [
+    "CHANGE_COLUMNS",
     "OutboxItem",
     "Snapshot",
     "Store",
