@@ -517,13 +517,12 @@ class Store(ClosedOnExit):
             )
             .order_by(activity_snapshots.c.pk)
         )
-        fetched = [activity_snapshots.c.item_id, activity_snapshots.c.progress]
-        runs: list[tuple[np.ndarray, np.ndarray, str]] = []
+        runs: list[tuple[pd.DataFrame, str]] = []
         with self.engine.connect() as connection:
             # Run by run: each run's date is its header's, never a text repeated on every row.
             for run_id, as_of in connection.execute(saved).all():
-                run = _fetch_columns(connection, rows.params(run=run_id), fetched)
-                runs.append((run["item_id"], run["progress"], as_of))
+                fetched = _fetch_frame(connection, rows.params(run=run_id), ["id", "progress"])
+                runs.append((fetched, as_of))
         return _history_frame(project, runs)
 
     # ---- outbox -------------------------------------------------------------------------
@@ -984,57 +983,37 @@ def _read_frame(
         for column in wanted
     ]
     query = sa.select(*columns).where(where).order_by(table.c.pk)
-    return pd.DataFrame(_fetch_columns(connection, query, wanted), copy=False)
+    return _fetch_frame(connection, query, [column.name for column in wanted])
 
 
-def _fetch_columns(
-    connection: Connection, query: sa.Select[Any], columns: Sequence[sa.Column[Any]]
-) -> dict[str, np.ndarray]:
-    """One fetchall of the driver's plain tuples, split into one array per column.
-
-    Numbers become float64 (missing → NaN) and the rest object arrays: no frame built from
-    records, whose per-row checks cost more than the fetch itself.
-    """
+def _fetch_frame(connection: Connection, query: sa.Select[Any], names: list[str]) -> pd.DataFrame:
+    """One fetchall of the driver's plain tuples into a frame (no Row object per row)."""
     result = connection.execute(query)
     try:
         rows = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    # Column by column (a list per column is quicker than zip(*rows) for the few columns read).
-    return {
-        column.name: _column_array([row[at] for row in rows], numeric=_is_number(column))
-        for at, column in enumerate(columns)
-    }
+    return pd.DataFrame.from_records(rows, columns=names)
 
 
-def _is_number(column: sa.Column[Any]) -> bool:
-    """Whether a stored column holds numbers (float or integer)."""
-    return isinstance(column.type, sa.Float | sa.Integer)
-
-
-def _column_array(values: Sequence[Any], numeric: bool) -> np.ndarray:
-    """A fetched column as an array: float64 for numbers (None → NaN), object otherwise."""
-    if numeric:
-        return np.array(values, dtype="float64")
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
-
-
-def _history_frame(project: str, runs: list[tuple[np.ndarray, np.ndarray, str]]) -> pd.DataFrame:
-    """Runs' (ids, progress, day), in run order, as the history: the latest run wins on a date.
+def _history_frame(project: str, runs: list[tuple[pd.DataFrame, str]]) -> pd.DataFrame:
+    """Runs' (id, progress) rows, in run order, as the history: the latest run wins on a date.
 
     Rows are sorted by activity then date, on integer codes: at 200 000 activities and five
     weeks, sorting and de-duplicating a million text keys was most of the read.
     """
     ids = pd.Series(
-        np.concatenate([ids for ids, _, _ in runs]) if runs else np.array([], dtype=object),
+        np.concatenate([frame["id"].to_numpy(dtype=object) for frame, _ in runs])
+        if runs
+        else np.array([], dtype=object),
         dtype=object,
     ).astype("str")
-    days = _datetimes(pd.Series([day for _, _, day in runs], dtype=object))
-    day_of_row = np.repeat(np.arange(len(runs)), [len(ids) for ids, _, _ in runs])
+    days = _datetimes(pd.Series([day for _, day in runs], dtype=object))
+    day_of_row = np.repeat(np.arange(len(runs)), [len(frame) for frame, _ in runs])
     progress = np.concatenate(
-        [progress for _, progress, _ in runs] if runs else [np.array([], dtype="float64")]
+        [frame["progress"].to_numpy(dtype="float64", na_value=np.nan) for frame, _ in runs]
+        if runs
+        else [np.array([], dtype="float64")]
     )
     id_codes, distinct_ids = pd.factorize(ids, sort=True)
     id_codes[id_codes < 0] = len(distinct_ids)  # a missing ID sorts last, as sort_values puts it
