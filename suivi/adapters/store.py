@@ -7,6 +7,7 @@ created and upgraded only by the Alembic migrations in `suivi/migrations`, run a
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import json
 import logging
@@ -738,6 +739,23 @@ def _writing(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile (restored after, if it was on).
+
+    The driver's row tuples hold no cycles, yet every 700 of them start a collection, and
+    these now and then walk the whole heap: measured, a full collection landed in a snapshot
+    read and doubled it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _insert_for(connection: Connection) -> Any:
     """The dialect's `insert`, which has ON CONFLICT DO NOTHING."""
     if connection.dialect.name == "postgresql":
@@ -934,6 +952,14 @@ def _insert_columns(
         f" VALUES ({', '.join([mark] * len(names))})"
     )
     # In slices: the driver's tuples for 200 000 rows at once were tens of MB held at the peak.
+    with _collector_paused():
+        _insert_slices(connection, statement, columns, same, size)
+
+
+def _insert_slices(
+    connection: Connection, statement: str, columns: DbColumns, same: dict[str, Any], size: int
+) -> None:
+    """One executemany per INSERT_ROWS rows, their tuples built column by column."""
     for start in range(0, size, INSERT_ROWS):
         values = [column[start : start + INSERT_ROWS].tolist() for column in columns.values()]
         count = len(values[0])
@@ -988,12 +1014,13 @@ def _read_frame(
 
 def _fetch_frame(connection: Connection, query: sa.Select[Any], names: list[str]) -> pd.DataFrame:
     """One fetchall of the driver's plain tuples into a frame (no Row object per row)."""
-    result = connection.execute(query)
-    try:
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-    finally:
-        result.close()
-    return pd.DataFrame.from_records(rows, columns=names)
+    with _collector_paused():
+        result = connection.execute(query)
+        try:
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+        finally:
+            result.close()
+        return pd.DataFrame.from_records(rows, columns=names)
 
 
 def _history_frame(project: str, runs: list[tuple[pd.DataFrame, str]]) -> pd.DataFrame:
