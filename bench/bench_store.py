@@ -14,7 +14,7 @@ from pathlib import Path
 from time import process_time as perf_counter  # CPU: a shared machine's load inflates wall time
 
 from bench.portfolio import AS_OF, synthetic_activities, synthetic_deliverables, synthetic_history
-from suivi.adapters.store import open_store
+from suivi.adapters.store import CHANGE_COLUMNS, open_store
 from suivi.compute.calendar import CALENDAR_DAYS
 from suivi.compute.flags import track
 
@@ -24,12 +24,18 @@ HISTORY_WEEKS = 4
 
 
 def bench(n: int, url: str) -> dict[str, float]:
-    """Median CPU seconds of save_snapshot, last_snapshot and progress_history for n activities."""
+    """Median CPU seconds of save_snapshot, last_snapshot (whole, and the columns what changed
+    reads) and progress_history for n activities."""
     activities = synthetic_activities(n)
     deliverables = synthetic_deliverables(max(1, n // 10))
     tracking = track(activities, deliverables, AS_OF, calendar=CALENDAR_DAYS)
     history = synthetic_history(activities, HISTORY_WEEKS)
-    seconds: dict[str, list[float]] = {"save": [], "last snapshot": [], "history": []}
+    seconds: dict[str, list[float]] = {
+        "save": [],
+        "last snapshot": [],
+        "last snapshot (changes)": [],
+        "history": [],
+    }
     with open_store(url) as store:
         for week in range(HISTORY_WEEKS):  # earlier runs, so the reads have something to skip
             day = AS_OF - dt.timedelta(weeks=HISTORY_WEEKS - week)
@@ -44,6 +50,9 @@ def bench(n: int, url: str) -> dict[str, float]:
             started = perf_counter()
             store.last_snapshot("P")
             seconds["last snapshot"].append(perf_counter() - started)
+            started = perf_counter()
+            store.last_snapshot("P", columns=CHANGE_COLUMNS)
+            seconds["last snapshot (changes)"].append(perf_counter() - started)
             started = perf_counter()
             store.progress_history("P", since=AS_OF - dt.timedelta(days=35))
             seconds["history"].append(perf_counter() - started)

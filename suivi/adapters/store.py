@@ -7,12 +7,14 @@ created and upgraded only by the Alembic migrations in `suivi/migrations`, run a
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import itertools
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,11 @@ TRACKING_COLUMNS: Final = [
     "state",
     "flags",
 ]
+# What "what changed" compares (compute/changes.py): last_snapshot(columns=CHANGE_COLUMNS)
+# reads these and leaves names, owners and dates unread.
+CHANGE_COLUMNS: Final = ("project", "kind", "id", "status", "progress", "state", "flags")
+# A tracking column stored under another name in activity_snapshots.
+STORED_AS: Final = {"id": "item_id"}
 INDICATOR_COLUMNS: Final = ["code", "current", "achievement", "status"]
 HISTORY_COLUMNS: Final = ["project", "id", "as_of", "progress"]
 FLAG_ITEM: Final = re.compile(r"[^,]+")
@@ -102,9 +109,13 @@ snapshots = sa.Table(
 
 
 def _run_rows(name: str, *columns: sa.Column[Any], dated: bool = True) -> sa.Table:
-    """A table of rows a run saved per project; `dated` ones carry as_of, for history reads."""
+    """A table of rows a run saved per project; `dated` ones carry the run's as_of too.
+
+    Reads name a run, by the (run_id, project) index; no index on the day (revision 0003):
+    nothing reads by it, and every saved row paid for it.
+    """
     run = sa.ForeignKey("runs.id", ondelete="CASCADE")
-    dates = [sa.Column("as_of", sa.Date, nullable=False), sa.Index(None, "project", "as_of")]
+    dates = [sa.Column("as_of", sa.Date, nullable=False)]
     return sa.Table(
         name,
         metadata,
@@ -382,8 +393,6 @@ class Store(ClosedOnExit):
         Saving again for the same run and project replaces the earlier save (a retried task).
         """
         header = {"run_id": run_id, "project": project, "as_of": as_of, "saved_at": _now()}
-        tracking_rows = _tracking_rows(tracking, run_id, project, as_of)
-        indicator_rows = _indicator_rows(indicators, run_id, project, as_of)
         problem_rows = [
             {
                 "run_id": run_id,
@@ -405,20 +414,30 @@ class Store(ClosedOnExit):
                     sa.delete(table).where(table.c.run_id == run_id, table.c.project == project)
                 )
             connection.execute(sa.insert(snapshots), [header])
-            _insert_frame(connection, activity_snapshots, tracking_rows)
-            _insert_frame(connection, indicator_values, indicator_rows)
+            dialect = connection.dialect.name
+            same = {"run_id": run_id, "project": project, "as_of": _day(as_of, dialect)}
+            _insert_columns(
+                connection, activity_snapshots, _tracking_columns(tracking, dialect), same
+            )
+            _insert_columns(connection, indicator_values, _indicator_columns(indicators), same)
             if problem_rows:  # an empty executemany would insert one row of defaults
                 connection.execute(sa.insert(data_problems), problem_rows)
 
     def last_snapshot(
-        self, project: str, before_run: int | None = None, flow: str | None = None
+        self,
+        project: str,
+        before_run: int | None = None,
+        flow: str | None = None,
+        columns: Collection[str] | None = None,
     ) -> Snapshot | None:
         """The latest snapshot of a project, or None.
 
         With `before_run`, the latest saved by an earlier run of the same flow: the weekly
         summary tells what changed since the last weekly, the daily alerts on what slipped
-        since the last daily, whichever ran in between.
+        since the last daily, whichever ran in between. With `columns`, only those tracking
+        columns are read (in TRACKING_COLUMNS order; e.g. CHANGE_COLUMNS for "what changed").
         """
+        wanted = _tracking_columns_wanted(columns)
         latest = sa.select(snapshots.c.run_id, snapshots.c.as_of).where(
             snapshots.c.project == project
         )
@@ -447,8 +466,10 @@ class Store(ClosedOnExit):
                     activity_snapshots,
                     (activity_snapshots.c.run_id == run_id)
                     & (activity_snapshots.c.project == project),
+                    {STORED_AS.get(name, name) for name in wanted},
                 ),
                 project,
+                wanted,
             )
             indicators = _indicator_frame(
                 _read_frame(
@@ -718,6 +739,23 @@ def _writing(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile (restored after, if it was on).
+
+    The driver's row tuples hold no cycles, yet every 700 of them start a collection, and
+    these now and then walk the whole heap: measured, a full collection landed in a snapshot
+    read and doubled it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _insert_for(connection: Connection) -> Any:
     """The dialect's `insert`, which has ON CONFLICT DO NOTHING."""
     if connection.dialect.name == "postgresql":
@@ -794,16 +832,6 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(_plain(value), ensure_ascii=False, default=str)
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """Text values, missing kept missing."""
-    return values.astype(object).where(values.isna(), values.astype(str))
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    """datetime-like values as days (datetime64[D] as ISO text later; missing → NaT)."""
-    return pd.to_datetime(values, errors="coerce")
-
-
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     """A column, or an all-missing one when the frame lacks it."""
     if name in frame.columns:
@@ -811,99 +839,148 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=frame.index, dtype=object)
 
 
-def _tracking_rows(
-    tracking: pd.DataFrame, run_id: int, project: str, as_of: dt.date
-) -> pd.DataFrame:
-    """The tracking frame as activity_snapshots rows; raised flag columns become a comma list."""
-    raised = pd.Series("", index=tracking.index, dtype=object)
-    for flag in FLAG_ORDER:
-        if flag.value in tracking.columns:
-            is_raised = tracking[flag.value].eq(True).fillna(False).astype(bool)
-            raised = raised + np.where(is_raised, f"{flag.value},", "")
+# A stored row's values, column by column, as the driver takes them (missing → None).
+DbColumns = dict[str, np.ndarray]
+
+
+def _tracking_columns(tracking: pd.DataFrame, dialect: str) -> DbColumns:
+    """The tracking frame as activity_snapshots values; raised flag columns become a comma list."""
     days_late = pd.to_numeric(_column(tracking, "days_late"), errors="coerce").round()
-    return pd.DataFrame(
-        {
-            "kind": _text(_column(tracking, "kind")).fillna("activity"),
-            "item_id": _text(_column(tracking, "id")),
-            "name": _text(_column(tracking, "name")),
-            "owner": _text(_column(tracking, "owner")),
-            "status": _text(_column(tracking, "status")),
-            "progress": pd.to_numeric(_column(tracking, "progress"), errors="coerce").astype(
-                "float64"
-            ),
-            "deadline": _dates(_column(tracking, "deadline")),
-            "days_late": days_late.astype("Int64"),
-            "projected_finish": _dates(_column(tracking, "projected_finish")),
-            "state": _text(_column(tracking, "state")),
-            "flags": raised.str.rstrip(","),
-        },
-        index=tracking.index,
-    ).assign(run_id=run_id, project=project, as_of=pd.Timestamp(as_of))
+    return {
+        "kind": _db_text(_column(tracking, "kind"), missing="activity"),
+        "item_id": _db_text(_column(tracking, "id")),
+        "name": _db_text(_column(tracking, "name")),
+        "owner": _db_text(_column(tracking, "owner")),
+        "status": _db_text(_column(tracking, "status")),
+        "progress": _db_numbers(_column(tracking, "progress")),
+        "deadline": _db_days(_column(tracking, "deadline"), dialect),
+        "days_late": _db_values(days_late.astype("Int64")),
+        "projected_finish": _db_days(_column(tracking, "projected_finish"), dialect),
+        "state": _db_text(_column(tracking, "state")),
+        "flags": _db_flags(tracking),
+    }
 
 
-def _indicator_rows(
-    indicators: pd.DataFrame, run_id: int, project: str, as_of: dt.date
-) -> pd.DataFrame:
-    """The indicator table as indicator_values rows."""
-    return pd.DataFrame(
-        {
-            "code": _text(_column(indicators, "code")),
-            "current": pd.to_numeric(_column(indicators, "current"), errors="coerce").astype(
-                "float64"
-            ),
-            "achievement": pd.to_numeric(
-                _column(indicators, "achievement"), errors="coerce"
-            ).astype("float64"),
-            "status": _text(_column(indicators, "status")),
-        },
-        index=indicators.index,
-    ).assign(run_id=run_id, project=project, as_of=pd.Timestamp(as_of))
+def _indicator_columns(indicators: pd.DataFrame) -> DbColumns:
+    """The indicator table as indicator_values values."""
+    return {
+        "code": _db_text(_column(indicators, "code")),
+        "current": _db_numbers(_column(indicators, "current")),
+        "achievement": _db_numbers(_column(indicators, "achievement")),
+        "status": _db_text(_column(indicators, "status")),
+    }
 
 
-def _insert_frame(connection: Connection, table: sa.Table, rows: pd.DataFrame) -> None:
-    """Insert every row in executemany calls of plain tuples, built column by column.
+def _db_text(values: pd.Series, missing: str | None = None) -> np.ndarray:
+    """Values as text (`missing` where absent); text already is kept as it is, not converted."""
+    array = values.to_numpy(dtype=object)
+    absent = pd.isna(array)
+    if pd.api.types.infer_dtype(array, skipna=True) not in ("string", "empty"):
+        array = values.astype(str).to_numpy(dtype=object)  # numbers, dates… as their text
+    if absent.any():
+        array = array.copy()
+        array[absent] = missing
+    return array
 
-    No dict per row and no per-value SQLAlchemy processing: at 200 000 rows that work, not
-    the database, was most of a run's store time.
+
+def _db_numbers(values: pd.Series) -> np.ndarray:
+    """Values as floats, unreadable or missing → None."""
+    return _db_values(pd.to_numeric(values, errors="coerce").astype("float64"))
+
+
+def _db_days(values: pd.Series, dialect: str) -> np.ndarray:
+    """datetime-like values as days, as the dialect stores them; missing → None."""
+    days = pd.to_datetime(values, errors="coerce")
+    missing = days.isna().to_numpy()
+    as_days = days.to_numpy(dtype="datetime64[D]")
+    if dialect == "sqlite":
+        # SQLite stores dates as ISO text (as SQLAlchemy's Date does). A column holds a few
+        # hundred distinct days at most: each is formatted once, not once per row.
+        distinct, where = np.unique(as_days, return_inverse=True)
+        column = distinct.astype(str).astype(object)[where.reshape(-1)]
+    else:  # PostgreSQL takes dates
+        column = as_days.astype(object)
+    if missing.any():
+        column[missing] = None
+    return column
+
+
+def _db_values(values: pd.Series) -> np.ndarray:
+    """Values as plain Python objects for the driver, missing → None."""
+    column = values.to_numpy(dtype=object, copy=True)
+    missing = values.isna().to_numpy()
+    if missing.any():
+        column[missing] = None
+    return column
+
+
+def _db_flags(tracking: pd.DataFrame) -> np.ndarray:
+    """Each row's raised flag columns as one comma-joined text, in FLAG_ORDER ("" for none).
+
+    Each row's flags are bits of one integer: the few distinct combinations are joined once.
     """
-    if rows.empty:  # an empty executemany would insert one row of defaults
+    names = [flag.value for flag in FLAG_ORDER if flag.value in tracking.columns]
+    raised = np.zeros(len(tracking), dtype="int64")
+    for bit, name in enumerate(names):
+        is_raised = tracking[name].eq(True).fillna(False).to_numpy(dtype=bool)
+        raised |= is_raised.astype("int64") << bit
+    combinations, where = np.unique(raised, return_inverse=True)
+    texts = np.empty(len(combinations), dtype=object)
+    texts[:] = [
+        ",".join(name for bit, name in enumerate(names) if code >> bit & 1)
+        for code in combinations.tolist()
+    ]
+    return texts[where.reshape(-1)]
+
+
+def _insert_columns(
+    connection: Connection, table: sa.Table, columns: DbColumns, same: dict[str, Any]
+) -> None:
+    """Insert rows given column by column, plus values `same` on every row, by executemany.
+
+    No frame, no dict per row and no per-value SQLAlchemy processing: at 200 000 rows that
+    work, not the database, was most of a run's store time.
+    """
+    size = len(next(iter(columns.values())))
+    if not size:  # an empty executemany would insert one row of defaults
         return
     quote = connection.dialect.identifier_preparer.quote
     mark = "?" if connection.dialect.paramstyle in ("qmark", "numeric") else "%s"
-    columns = list(rows.columns)
+    names = [*columns, *same]
     statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)})"
-        f" VALUES ({', '.join([mark] * len(columns))})"
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)})"
+        f" VALUES ({', '.join([mark] * len(names))})"
     )
     # In slices: the driver's tuples for 200 000 rows at once were tens of MB held at the peak.
-    for start in range(0, len(rows), INSERT_ROWS):
-        part = rows.iloc[start : start + INSERT_ROWS]
-        values = [_db_values(part[name], connection.dialect.name) for name in columns]
-        connection.exec_driver_sql(statement, list(zip(*values, strict=True)))
+    with _collector_paused():
+        _insert_slices(connection, statement, columns, same, size)
 
 
-def _db_values(values: pd.Series, dialect: str) -> list[Any]:
-    """A column as plain Python values for the driver: missing → None, days as the dialect wants."""
-    missing = values.isna().to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(values):
-        days = values.to_numpy(dtype="datetime64[D]")
-        if dialect == "sqlite":
-            # SQLite stores dates as ISO text (as SQLAlchemy's Date does). A column holds a few
-            # hundred distinct days at most: each is formatted once, not once per row.
-            distinct, where = np.unique(days, return_inverse=True)
-            column = distinct.astype(str).astype(object)[where.reshape(-1)]
-        else:  # PostgreSQL takes dates
-            column = days.astype(object)
-    else:
-        column = values.to_numpy(dtype=object, copy=True)
-    if missing.any():
-        column[missing] = None
-    return column.tolist()
+def _insert_slices(
+    connection: Connection, statement: str, columns: DbColumns, same: dict[str, Any], size: int
+) -> None:
+    """One executemany per INSERT_ROWS rows, their tuples built column by column."""
+    for start in range(0, size, INSERT_ROWS):
+        values = [column[start : start + INSERT_ROWS].tolist() for column in columns.values()]
+        count = len(values[0])
+        repeated = [itertools.repeat(value, count) for value in same.values()]
+        rows = zip(*values, *repeated, strict=True)
+        connection.exec_driver_sql(statement, list(rows))
+
+
+def _day(as_of: dt.date, dialect: str) -> Any:
+    """A run's day as the dialect stores a Date: ISO text on SQLite, a date on PostgreSQL."""
+    day = pd.Timestamp(as_of).to_datetime64().astype("datetime64[D]")
+    return str(day) if dialect == "sqlite" else day.astype(object)
 
 
 def _datetimes(values: pd.Series) -> pd.Series:
-    """Dates as datetime64[ns] at midnight, missing → NaT."""
-    return pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
+    """Dates as datetime64[ns] at midnight, missing → NaT; each distinct value parsed once."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object))
+    parsed = pd.to_datetime(pd.Series(distinct, dtype=object), errors="coerce")
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index).astype(
+        "datetime64[ns]"
+    )
 
 
 # Columns a stored run's rows are read back without: the query names the run, project and day.
@@ -911,14 +988,22 @@ KNOWN_COLUMNS: Final = frozenset({"pk", "run_id", "project", "as_of"})
 
 
 def _read_frame(
-    connection: Connection, table: sa.Table, where: sa.ColumnElement[bool]
+    connection: Connection,
+    table: sa.Table,
+    where: sa.ColumnElement[bool],
+    only: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """A table's matching rows in insertion order, fetched at once into a frame.
 
-    Only the columns the query does not already know are fetched. Date columns come back as
-    the driver gives them (text on SQLite) and are parsed by the caller in one vectorised step.
+    Only the columns the query does not already know are fetched (of those, only `only` if
+    given). Date columns come back as the driver gives them (text on SQLite) and are parsed by
+    the caller in one vectorised step.
     """
-    wanted = [column for column in table.columns if column.name not in KNOWN_COLUMNS]
+    wanted = [
+        column
+        for column in table.columns
+        if column.name not in KNOWN_COLUMNS and (only is None or column.name in only)
+    ]
     columns = [
         sa.type_coerce(column, sa.String) if isinstance(column.type, sa.Date) else column
         for column in wanted
@@ -929,12 +1014,13 @@ def _read_frame(
 
 def _fetch_frame(connection: Connection, query: sa.Select[Any], names: list[str]) -> pd.DataFrame:
     """One fetchall of the driver's plain tuples into a frame (no Row object per row)."""
-    result = connection.execute(query)
-    try:
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-    finally:
-        result.close()
-    return pd.DataFrame.from_records(rows, columns=names)
+    with _collector_paused():
+        result = connection.execute(query)
+        try:
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+        finally:
+            result.close()
+        return pd.DataFrame.from_records(rows, columns=names)
 
 
 def _history_frame(project: str, runs: list[tuple[pd.DataFrame, str]]) -> pd.DataFrame:
@@ -979,25 +1065,34 @@ def _history_frame(project: str, runs: list[tuple[pd.DataFrame, str]]) -> pd.Dat
     )
 
 
-def _tracking_frame(stored: pd.DataFrame, project: str) -> pd.DataFrame:
-    """activity_snapshots rows of a project back as the stored tracking frame (flags as lists)."""
-    tracking = pd.DataFrame(
-        {
-            "project": pd.Series(project, index=stored.index, dtype=object).astype("str"),
-            "kind": stored["kind"].astype("str"),
-            "id": stored["item_id"].astype("str"),
-            "name": stored["name"].astype("str"),
-            "owner": stored["owner"].astype("str"),
-            "status": stored["status"].astype("str"),
-            "progress": stored["progress"].astype("float64"),
-            "deadline": _datetimes(stored["deadline"]),
-            "days_late": stored["days_late"].astype("Int64"),
-            "projected_finish": _datetimes(stored["projected_finish"]),
-            "state": stored["state"].astype("str"),
-            "flags": _flag_lists(stored["flags"]),
-        }
-    )
-    return tracking.reindex(columns=TRACKING_COLUMNS)
+def _tracking_frame(stored: pd.DataFrame, project: str, columns: Sequence[str]) -> pd.DataFrame:
+    """activity_snapshots rows of a project back as tracking `columns` (flags as lists)."""
+    read = {
+        "project": lambda: pd.Series(project, index=stored.index, dtype=object).astype("str"),
+        "kind": lambda: stored["kind"].astype("str"),
+        "id": lambda: stored["item_id"].astype("str"),
+        "name": lambda: stored["name"].astype("str"),
+        "owner": lambda: stored["owner"].astype("str"),
+        "status": lambda: stored["status"].astype("str"),
+        "progress": lambda: stored["progress"].astype("float64"),
+        "deadline": lambda: _datetimes(stored["deadline"]),
+        "days_late": lambda: stored["days_late"].astype("Int64"),
+        "projected_finish": lambda: _datetimes(stored["projected_finish"]),
+        "state": lambda: stored["state"].astype("str"),
+        "flags": lambda: _flag_lists(stored["flags"]),
+    }
+    tracking = pd.DataFrame({name: read[name]() for name in columns}, index=stored.index)
+    return tracking.reindex(columns=list(columns))
+
+
+def _tracking_columns_wanted(columns: Collection[str] | None) -> list[str]:
+    """The tracking columns to read, in TRACKING_COLUMNS order; all of them by default."""
+    if columns is None:
+        return list(TRACKING_COLUMNS)
+    unknown = set(columns) - set(TRACKING_COLUMNS)
+    if unknown:
+        raise ValueError(f"not stored tracking columns: {sorted(unknown)}")
+    return [name for name in TRACKING_COLUMNS if name in columns]
 
 
 def _flag_lists(stored: pd.Series) -> pd.Series:
@@ -1040,6 +1135,7 @@ def _outbox_item(row: Any) -> OutboxItem:
 
 
 __all__ = [
+    "CHANGE_COLUMNS",
     "OutboxItem",
     "Snapshot",
     "Store",
