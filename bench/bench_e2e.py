@@ -153,7 +153,7 @@ def weekly_run(
     while the next is computed (`writes_ahead`; 0: each write waited for in turn), its
     snapshot saved once the write succeeded, in the projects' order.
     """
-    from suivi.adapters.store import open_store
+    from suivi.adapters.store import CHANGE_COLUMNS, open_store
     from suivi.jobs.delivery import deliver_emails
     from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
@@ -230,7 +230,9 @@ def weekly_run(
                     allowed, tables = clean_sheet(project, config, tabs)
                     del opened, tabs  # as flows/common.py: the raw cells go once cleaned
                 with stage("history"):
-                    previous = store.last_snapshot(project.code, before_run=run_id)
+                    previous = store.last_snapshot(
+                        project.code, before_run=run_id, columns=CHANGE_COLUMNS
+                    )
                     since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
                     history = store.progress_history(project.code, since=since)
                 with stage("flags"):

@@ -87,7 +87,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 def direct_weekly(config_path: Path) -> int:
     """The weekly run's work without Prefect; returns how many e-mails went out."""
     from suivi.adapters.sheets import open_source
-    from suivi.adapters.store import open_store
+    from suivi.adapters.store import CHANGE_COLUMNS, open_store
     from suivi.jobs.delivery import deliver_emails
     from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
@@ -106,7 +106,7 @@ def direct_weekly(config_path: Path) -> int:
         run_id = store.begin_run("weekly-summary", AS_OF)
         views = []
         for project in config.projects:
-            previous = store.last_snapshot(project.code, before_run=run_id)
+            previous = store.last_snapshot(project.code, before_run=run_id, columns=CHANGE_COLUMNS)
             history = store.progress_history(
                 project.code, since=AS_OF - dt.timedelta(days=PACE_WINDOW_DAYS)
             )

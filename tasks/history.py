@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from suivi.adapters.store import Snapshot, Store
+from suivi.adapters.store import CHANGE_COLUMNS, Snapshot, Store
 from suivi.jobs.pipeline import PACE_WINDOW_DAYS, Assessment
 from tasks.retries import BASE_SECONDS, backoff
 
@@ -35,7 +35,7 @@ def load_history(
     store: Store, project: str, as_of: dt.date, before_run: int | None
 ) -> tuple[Snapshot | None, pd.DataFrame]:
     """The project's last good snapshot and its recent progress history."""
-    previous = store.last_snapshot(project, before_run=before_run)
+    previous = store.last_snapshot(project, before_run=before_run, columns=CHANGE_COLUMNS)
     history = store.progress_history(project, since=as_of - dt.timedelta(days=PACE_WINDOW_DAYS))
     return previous, history
 

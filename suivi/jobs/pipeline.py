@@ -263,7 +263,11 @@ def view_project(
 
     With `flow`, the last run of that flow: what its next run will compare with.
     """
-    previous = store.last_snapshot(project.code, flow=flow) if store is not None else None
+    previous = None
+    if store is not None:
+        from suivi.adapters.store import CHANGE_COLUMNS  # the store is open: SQLAlchemy is here
+
+        previous = store.last_snapshot(project.code, flow=flow, columns=CHANGE_COLUMNS)
     history = (
         store.progress_history(project.code, since=as_of - dt.timedelta(days=PACE_WINDOW_DAYS))
         if store is not None
