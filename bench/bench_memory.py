@@ -4,19 +4,15 @@ Run from the repository root:
 
     .venv/bin/python -m bench.bench_memory 1x200000            # RSS now and peak per stage
     .venv/bin/python -m bench.bench_memory 1x200000 --trace    # + tracemalloc (slow, ≈ 3×)
-    .venv/bin/python -m bench.bench_memory 1x200000 --flow     # in flows/common.py's order
 
 
-The world (fake Sheets API, SMTP sink), the history and the stages are bench/bench_e2e.py's:
-read, clean, history, flags, indicators, snapshot, write-back, plan (per project), then plan,
-render, send. After each stage the measured process reports its resident MB (`/proc`), its
-peak so far (`ru_maxrss`), and with `--trace` the peak Python allocations *during* the stage
+The world (fake Sheets API, SMTP sink) and the history are bench/bench_e2e.py's; the stages
+are the flows' steps in flows/common.py's order (the pipeline's own functions): read, clean
+(the cells dropped), history, flags, indicators, write-back, snapshot, view (per project), then
+plan, render, send. After each stage the measured process reports its resident MB (`/proc`), its
+peak so far (`VmHWM`), and with `--trace` the peak Python allocations *during* the stage
 (tracemalloc, reset at its start: numpy and pandas buffers are counted) and the source lines
 holding the most memory when the stage ends.
-
-`--flow` follows flows/common.py instead: read, history, then `assess_project` whole (clean,
-obligations, flags, indicators, forecast, outlook) while the read cells are still alive, and
-the cells dropped only after it.
 """
 
 from __future__ import annotations
@@ -32,7 +28,13 @@ from pathlib import Path
 from time import thread_time
 from typing import Any
 
-from bench.bench_e2e import open_sheet, parse_size, prepare_history, write_settings
+from bench.bench_e2e import (
+    open_sheet,
+    parse_size,
+    peak_megabytes,
+    prepare_history,
+    write_settings,
+)
 from bench.portfolio import AS_OF
 from bench.world import Served, serve
 
@@ -45,19 +47,6 @@ def resident_megabytes() -> float:
     with open("/proc/self/statm", encoding="ascii") as statm:
         pages = int(statm.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / MEGABYTE
-
-
-def peak_megabytes() -> float:
-    """This process's own peak resident memory so far, in MB (Linux's `VmHWM`).
-
-    Not `ru_maxrss`: Linux carries it over fork and exec, so a process spawned by a parent
-    that once used 800 MB reports 800 MB from its first line.
-    """
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Recorder:
@@ -127,102 +116,61 @@ def format_line(line: dict[str, Any]) -> str:
     return text
 
 
-def staged_run(
-    config_path: Path, env_values: dict[str, Any], trace: bool, flow: bool = False
-) -> None:
+def staged_run(config_path: Path, env_values: dict[str, Any], trace: bool) -> None:
     """bench_e2e's weekly run, stage by stage, each stage measured (child process)."""
-    from suivi.adapters.store import open_store
-    from suivi.compute.flags import track
-    from suivi.compute.indicators import compute_indicators
+    from suivi.adapters.store import CHANGE_COLUMNS, open_store
     from suivi.jobs.delivery import deliver_emails
     from suivi.jobs.pipeline import (
         PACE_WINDOW_DAYS,
         Assessment,
-        assess_project,
         calendar_of,
+        clean_sheet,
+        flag_project,
+        measure_project,
         project_view,
         write_back,
     )
     from suivi.notify.messages import plan_weekly
     from suivi.notify.render import render_email, template_environment
     from suivi.settings import Env, load_config
-    from suivi.sheet.clean import clean_project
 
     as_of = AS_OF
     config = load_config(config_path)
     env = Env(**env_values)
     calendar = calendar_of(config)
-    rules = list(config.indicators)
     recorder = Recorder(trace)
     print(f"imports     rss {resident_megabytes():7.1f} MB  peak {peak_megabytes():7.1f} MB")
     views = []
     with open_store(env.database_url) as store:
         run_id = store.begin_run("weekly-summary", as_of)
         for project in config.projects:
-            if flow:
-                with recorder.stage("read"):
-                    source = open_sheet(project, config, env)
-                    tabs = [source.read_tabs()]
-                with recorder.stage("history"):
-                    previous = store.last_snapshot(project.code, before_run=run_id)
-                    since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
-                    history = store.progress_history(project.code, since=since)
-                with recorder.stage("assess"):
-                    assessment = assess_project(project, config, tabs[0], as_of, history)
-                    del tabs, history
-                with recorder.stage("snapshot"):
-                    store.save_snapshot(
-                        run_id,
-                        project.code,
-                        as_of,
-                        assessment.tracking,
-                        assessment.indicators,
-                        assessment.problems,
-                    )
-                with recorder.stage("write-back"):
-                    write_back(source, assessment, as_of)
-                with recorder.stage("plan"):
-                    views.append(project_view(assessment, previous, config))
-                del assessment, previous
-                continue
             with recorder.stage("read"):
                 source = open_sheet(project, config, env)
                 tabs = [source.read_tabs()]
             with recorder.stage("clean"):
-                tables = clean_project(project.code, tabs.pop(), rules=rules)
+                project, tables = clean_sheet(project, config, tabs.pop())
             with recorder.stage("history"):
-                previous = store.last_snapshot(project.code, before_run=run_id)
+                previous = store.last_snapshot(
+                    project.code, before_run=run_id, columns=CHANGE_COLUMNS
+                )
                 since = as_of - dt.timedelta(days=PACE_WINDOW_DAYS)
                 history = store.progress_history(project.code, since=since)
             with recorder.stage("flags"):
-                thresholds = config.thresholds
-                tracking = track(
-                    tables.activities,
-                    tables.deliverables,
-                    as_of,
-                    due_soon_days=thresholds.due_soon_days,
-                    stale_days=thresholds.stale_days,
-                    calendar=calendar,
-                    history=history,
-                )
+                tracking = flag_project(project, config, tables, as_of, history)
                 del history
             with recorder.stage("indicators"):
-                indicators = compute_indicators(
-                    tables.indicators,
-                    tables.measures,
-                    tables.activities,
-                    as_of=as_of,
-                    rules=config.indicators,
-                    project_start=project.start,
-                )
-            assessment = Assessment(project, tables, tracking, indicators, tables.problems)
+                indicators = measure_project(project, config, tables, as_of)
+            language = config.language_of(project)
+            assessment = Assessment(
+                project, tables, tracking, indicators, tables.problems, language
+            )
+            with recorder.stage("write-back"):
+                write_back(source, assessment, as_of)
             with recorder.stage("snapshot"):
                 store.save_snapshot(
                     run_id, project.code, as_of, tracking, indicators, tables.problems
                 )
-            with recorder.stage("write-back"):
-                write_back(source, assessment, as_of)
-            with recorder.stage("plan"):
+            with recorder.stage("view"):
                 views.append(project_view(assessment, previous, config))
             del assessment, tracking, indicators, tables, previous
         with recorder.stage("plan"):
@@ -242,7 +190,6 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("size", nargs="?", default="1x200000", help="PxN, e.g. 1x200000")
     parser.add_argument("--trace", action="store_true", help="tracemalloc per stage (slow)")
-    parser.add_argument("--flow", action="store_true", help="in flows/common.py's order")
     options = parser.parse_args(argv)
     projects, activities = parse_size(options.size)
     context = multiprocessing.get_context("spawn")
@@ -254,9 +201,7 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="suivi-memory-") as folder:
             config_path, env_values = write_settings(Path(folder), served)
             prepare_history(config_path, env_values, activities)
-            run = context.Process(
-                target=staged_run, args=(config_path, env_values, options.trace, options.flow)
-            )
+            run = context.Process(target=staged_run, args=(config_path, env_values, options.trace))
             run.start()
             run.join()
     finally:

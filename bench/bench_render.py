@@ -14,30 +14,11 @@ from pathlib import Path
 from time import process_time
 from typing import Any
 
-from bench.golden_emails import views_of
-from bench.portfolio import AS_OF, SYNTHETIC_RULES, project_codes
+from bench.golden_emails import synthetic_config, views_of
+from bench.portfolio import AS_OF
 from suivi.compute.calendar import CALENDAR_DAYS
 from suivi.notify.messages import Message, plan_weekly
 from suivi.settings import Config
-
-
-def synthetic_config(projects: int, language: str) -> Config:
-    """The settings `bench.golden_emails` uses: one team address a project."""
-    return Config.model_validate(
-        {
-            "officer": {"name": "Chargée de projet", "email": "officer@example.org"},
-            "language": language,
-            "indicators": {
-                name: rule.model_dump(exclude_defaults=True)
-                for name, rule in SYNTHETIC_RULES.items()
-            },
-            "projects": [
-                {"code": code, "name": f"Projet {code}", "source": f"k{code}",
-                 "team": [f"equipe-{code.lower()}@example.org"]}
-                for code in project_codes(projects)
-            ],
-        }
-    )  # fmt: skip
 
 
 def planned(size: str, language: str, keep: Path | None) -> tuple[list[Message], Config]:

@@ -63,6 +63,25 @@ def views_of(activities: int, config: Config) -> list[ProjectView]:
     return views
 
 
+def synthetic_config(projects: int, language: str) -> Config:
+    """The synthetic portfolio's settings: one team address a project."""
+    return Config.model_validate(
+        {
+            "officer": {"name": "Chargée de projet", "email": "officer@example.org"},
+            "language": language,
+            "indicators": {
+                name: rule.model_dump(exclude_defaults=True)
+                for name, rule in SYNTHETIC_RULES.items()
+            },
+            "projects": [
+                {"code": code, "name": f"Projet {code}", "source": f"k{code}",
+                 "team": [f"equipe-{code.lower()}@example.org"]}
+                for code in project_codes(projects)
+            ],
+        }
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     """Write each e-mail's subject, text and HTML to the folder; print plan and render CPU."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -71,22 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--language", default="fr")
     arguments = parser.parse_args(argv)
     projects, activities = (int(part) for part in arguments.size.split("x"))
-    codes = project_codes(projects)
-    config = Config.model_validate(
-        {
-            "officer": {"name": "Chargée de projet", "email": "officer@example.org"},
-            "language": arguments.language,
-            "indicators": {
-                name: rule.model_dump(exclude_defaults=True)
-                for name, rule in SYNTHETIC_RULES.items()
-            },
-            "projects": [
-                {"code": code, "name": f"Projet {code}", "source": f"k{code}",
-                 "team": [f"equipe-{code.lower()}@example.org"]}
-                for code in codes
-            ],
-        }
-    )  # fmt: skip
+    config = synthetic_config(projects, arguments.language)
     views = views_of(activities, config)
     started = process_time()
     messages = plan_weekly(views, config, AS_OF, CALENDAR_DAYS)

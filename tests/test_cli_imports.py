@@ -30,22 +30,23 @@ HELP_COMMANDS = [
     ["server"],
     ["server", "stop"],
 ]
-PROBE = f"""
+PROBE = """
 import json, sys
 from suivi.cli import main
+watched = set(json.loads(sys.argv.pop(1)))
 try:
     status = main(sys.argv[1:])
 except SystemExit as exit:
     status = exit.code
-heavy = sorted({{name.split(".")[0] for name in sys.modules}} & set({HEAVY!r}))
-print(json.dumps({{"status": status, "heavy": heavy}}))
+heavy = sorted({name.split(".")[0] for name in sys.modules} & watched)
+print(json.dumps({"status": status, "heavy": heavy}))
 """
 
 
-def imported_by(argv: list[str], cwd: Path) -> dict[str, object]:
-    """Run `suivi ARGV` in a fresh interpreter; its exit status and the heavy modules it loaded."""
+def imported_by(argv: list[str], cwd: Path, watched: tuple[str, ...] = HEAVY) -> dict[str, object]:
+    """Run `suivi ARGV` in a fresh interpreter; its exit status and which `watched` it loaded."""
     finished = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
+        [sys.executable, "-c", PROBE, json.dumps(watched), *argv],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -87,21 +88,12 @@ NOT_FOR_STATUS = (
     "jinja2",
 )
 NOT_FOR_CHECK = ("openpyxl", "matplotlib", "prefect", "yagmail")
-PROBE_ALL = PROBE.replace(f"set({HEAVY!r})", f"set({NOT_FOR_STATUS + HEAVY!r})")
 
 
 def loaded_by(argv: list[str], cwd: Path) -> set[str]:
     """The libraries of NOT_FOR_STATUS and HEAVY that `suivi ARGV` imported."""
-    finished = subprocess.run(
-        [sys.executable, "-c", PROBE_ALL, *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    return set(json.loads(finished.stdout.strip().splitlines()[-1])["heavy"])
+    outcome = imported_by(argv, cwd, NOT_FOR_STATUS + HEAVY)
+    return set(outcome["heavy"])  # type: ignore[call-overload]
 
 
 def test_status_on_the_demo_imports_only_what_it_shows(tmp_path: Path) -> None:

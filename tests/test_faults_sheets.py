@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ def portfolio(
     sheets_api: FakeSheetsApi,
     service_account_file: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Path]:
+) -> Path:
     """Settings naming both demo projects as Google Sheets on the fake server."""
     for code, key in KEYS.items():
         sheets_api.add_spreadsheet(key, f"Suivi {code}", demo_tabs(code))
@@ -53,8 +52,7 @@ projects:
 """,
         encoding="utf-8",
     )
-    yield config
-    assert sheets_api.errors == []  # a bug of the fake would pass for a server error
+    return config  # the `sheets_api` fixture fails the test on a bug of the fake
 
 
 def demo_tabs(code: str) -> dict[str, Any]:

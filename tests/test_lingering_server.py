@@ -53,17 +53,22 @@ def command_env(folder: Path) -> dict[str, str]:
     }
 
 
-def run_weekly(folder: Path, config: Path) -> subprocess.CompletedProcess[str]:
-    """`suivi run weekly` on the demo as a new process, from `folder` (its data/ is there)."""
+def suivi_in(folder: Path, *argv: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """`suivi ARGV` as a new process, from `folder` (its data/ is there)."""
     return subprocess.run(
-        [*SUIVI, "run", "weekly", "--config", str(config), "--as-of", "2026-12-07"],
+        [*SUIVI, *argv],
         cwd=folder,
         env=command_env(folder),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
+
+
+def run_weekly(folder: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    """`suivi run weekly` on the demo as a new process, from `folder`."""
+    return suivi_in(folder, "run", "weekly", "--config", str(config), "--as-of", "2026-12-07")
 
 
 def wait_until_gone(pid: int) -> None:
@@ -180,16 +185,8 @@ def test_two_commands_at_once_start_one_server_and_removing_its_record_stops_it(
 
 
 def suivi_server_stop(folder: Path, config: Path, *more: str) -> subprocess.CompletedProcess[str]:
-    """`suivi server stop` as a new process, from `folder` (its data/ is there)."""
-    return subprocess.run(
-        [*SUIVI, "server", "stop", "--config", str(config), *more],
-        cwd=folder,
-        env=command_env(folder),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """`suivi server stop` as a new process, from `folder`."""
+    return suivi_in(folder, "server", "stop", "--config", str(config), *more, timeout=300)
 
 
 @pytest.mark.slow

@@ -137,7 +137,7 @@ def portfolio(
     sheets_api: FakeSheetsApi,
     service_account_file: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Path]:
+) -> Path:
     """Three projects as Google Sheets on the fake server."""
     lines = ["officer: {name: Chargée de projet, email: officer@example.org}", "projects:"]
     for code, key in KEYS.items():
@@ -149,8 +149,7 @@ def portfolio(
     monkeypatch.setenv("SUIVI_SHEETS_ENDPOINT", sheets_api.url)
     config = suivi_env / "suivi.yaml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    yield config
-    assert sheets_api.errors == []  # a bug of the fake would pass for a server error
+    return config  # the `sheets_api` fixture fails the test on a bug of the fake
 
 
 def task_runs(flow_run_id: UUID) -> dict[str, Any]:
